@@ -1,0 +1,196 @@
+"""Stimulus protocols: current-clamp waveforms injected at the soma, and the train / validation /
+test split.
+
+A :class:`Protocol` is plain data (JSON-able) and renders to a per-step current array with
+:meth:`Protocol.waveform_nA`. Amplitudes of the default sets are multiples of the cell's
+rheobase, so the same recipe drives a small and a large cell into comparable regimes.
+The test set holds regimes never trained on: other amplitudes (beyond the trained range),
+longer stimuli, new noise seeds, and a stimulus kind (chirp) absent from training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+KINDS = ("step", "ramp", "ou_noise", "chirp", "multistep")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One current-clamp stimulus.
+
+    Attributes:
+        name: unique name within a run (used for file names).
+        kind: one of ``KINDS``.
+        duration_ms: total simulated time.
+        params: kind-specific parameters (all in ms / nA / Hz), see :meth:`waveform_nA`.
+        note: why this protocol is in its set (e.g. "out of distribution: longer stimulus").
+    """
+
+    name: str
+    kind: str
+    duration_ms: float
+    params: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"protocol {self.name!r}: unknown kind {self.kind!r}; use one of {KINDS}")
+
+    def n_steps(self, dt_ms: float) -> int:
+        return int(round(self.duration_ms / dt_ms))
+
+    def waveform_nA(self, dt_ms: float) -> np.ndarray:
+        """Injected current for each integration step (length ``n_steps``), value at step start.
+
+        Parameters by kind:
+            step: ``delay_ms, dur_ms, amp_nA``
+            multistep: ``delay_ms, dur_ms, amps_nA`` (list), ``gap_ms``
+            ramp: ``delay_ms, dur_ms, amp_start_nA, amp_end_nA``
+            ou_noise: ``delay_ms, dur_ms, mean_nA, sigma_nA, tau_ms, seed``
+                (Ornstein-Uhlenbeck, exact discretisation)
+            chirp: ``delay_ms, dur_ms, offset_nA, amp_nA, f0_hz, f1_hz`` (linear sweep)
+        """
+        n = self.n_steps(dt_ms)
+        t = np.arange(n) * dt_ms
+        p = self.params
+        i = np.zeros(n)
+        if self.kind == "multistep":
+            start = p["delay_ms"]
+            for a in p["amps_nA"]:
+                on = (t >= start) & (t < start + p["dur_ms"])
+                i[on] = a
+                start += p["dur_ms"] + p["gap_ms"]
+            return i
+        on = (t >= p["delay_ms"]) & (t < p["delay_ms"] + p["dur_ms"])
+        if self.kind == "step":
+            i[on] = p["amp_nA"]
+        elif self.kind == "ramp":
+            frac = (t[on] - p["delay_ms"]) / p["dur_ms"]
+            i[on] = p["amp_start_nA"] + frac * (p["amp_end_nA"] - p["amp_start_nA"])
+        elif self.kind == "ou_noise":
+            rng = np.random.default_rng(int(p["seed"]))
+            k = int(on.sum())
+            decay = np.exp(-dt_ms / p["tau_ms"])
+            kick = p["sigma_nA"] * np.sqrt(1.0 - decay**2)
+            x = np.empty(k)
+            xi = rng.standard_normal(k)
+            acc = 0.0
+            for j in range(k):
+                acc = acc * decay + kick * xi[j]
+                x[j] = acc
+            i[on] = p["mean_nA"] + x
+        elif self.kind == "chirp":
+            tt = (t[on] - p["delay_ms"]) * 1e-3  # s
+            dur_s = p["dur_ms"] * 1e-3
+            phase = 2 * np.pi * (p["f0_hz"] * tt + 0.5 * (p["f1_hz"] - p["f0_hz"]) / dur_s * tt**2)
+            i[on] = p["offset_nA"] + p["amp_nA"] * np.sin(phase)
+        return i
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Protocol:
+        return cls(**d)
+
+    def digest(self) -> str:
+        """Content hash (name excluded) so cached simulations are reused only for equal stimuli."""
+        body = json.dumps({k: v for k, v in self.to_dict().items() if k != "name"}, sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ProtocolSet:
+    """Train / validation / test protocols, plus the f-I steps (a test regime of its own)."""
+
+    train: tuple[Protocol, ...]
+    validation: tuple[Protocol, ...]
+    test: tuple[Protocol, ...]
+    fi_steps: tuple[Protocol, ...] = ()
+
+    def splits(self) -> dict[str, tuple[Protocol, ...]]:
+        return {
+            "train": self.train,
+            "validation": self.validation,
+            "test": self.test,
+            "fi": self.fi_steps,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: [p.to_dict() for p in v] for k, v in self.splits().items()}
+
+
+def _step(name, amp, delay=50.0, dur=400.0, tail=100.0, note=""):
+    return Protocol(
+        name, "step", delay + dur + tail, {"delay_ms": delay, "dur_ms": dur, "amp_nA": amp}, note
+    )
+
+
+def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet:
+    """The standard protocol set, with amplitudes in units of the cell's rheobase.
+
+    Args:
+        rheobase_nA: smallest step amplitude (of a 300 ms step) that makes the cell spike.
+        scale: "default" (about 5 s of training stimulus) or "small" (short protocols for tests).
+    """
+    r = float(rheobase_nA)
+    if scale == "small":
+        train = (
+            _step("train_step_1.6R", 1.6 * r, delay=20, dur=150, tail=30),
+            _step("train_step_-1R", -1.0 * r, delay=20, dur=100, tail=40),
+            Protocol("train_ou", "ou_noise", 250.0, dict(delay_ms=20, dur_ms=220, mean_nA=1.2 * r,
+                                                         sigma_nA=0.6 * r, tau_ms=3.0, seed=11)),
+        )
+        validation = (_step("val_step_2R", 2.0 * r, delay=20, dur=150, tail=30),)
+        test = (
+            _step("test_step_2.4R", 2.4 * r, delay=20, dur=200, tail=30,
+                  note="out of distribution: amplitude above the trained range"),
+            Protocol("test_ou_seed", "ou_noise", 250.0, dict(delay_ms=20, dur_ms=220,
+                     mean_nA=1.3 * r, sigma_nA=0.7 * r, tau_ms=3.0, seed=97),
+                     note="held out: new noise seed"),
+        )
+        fi = tuple(_step(f"fi_{a:.2f}R", a * r, delay=20, dur=200, tail=10) for a in (1.5, 2.5))
+        return ProtocolSet(train, validation, test, fi)
+    if scale != "default":
+        raise ValueError(f"unknown protocol scale {scale!r}")
+    train = (
+        _step("train_step_1.3R", 1.3 * r),
+        _step("train_step_2R", 2.0 * r),
+        _step("train_step_-1R", -1.0 * r, dur=300.0),
+        Protocol("train_ramp", "ramp", 900.0, dict(delay_ms=50, dur_ms=800, amp_start_nA=0.0,
+                                                   amp_end_nA=2.5 * r)),
+        Protocol("train_ou_a", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=1.1 * r,
+                                                        sigma_nA=0.5 * r, tau_ms=5.0, seed=1)),
+        Protocol("train_ou_b", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=0.6 * r,
+                                                        sigma_nA=1.0 * r, tau_ms=2.0, seed=2)),
+    )
+    validation = (
+        _step("val_step_1.6R", 1.6 * r),
+        Protocol("val_ou", "ou_noise", 800.0, dict(delay_ms=50, dur_ms=750, mean_nA=0.9 * r,
+                                                   sigma_nA=0.7 * r, tau_ms=3.0, seed=3)),
+    )
+    test = (
+        _step("test_step_2.8R_long", 2.8 * r, dur=1200.0,
+              note="out of distribution: amplitude above the trained range, 3x longer stimulus"),
+        _step("test_step_-2R", -2.0 * r, dur=400.0,
+              note="out of distribution: hyperpolarisation twice the trained depth"),
+        _step("test_step_1.15R", 1.15 * r, dur=600.0,
+              note="held out: near-threshold amplitude never trained on"),
+        Protocol("test_ou_seed", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=1.0 * r,
+                 sigma_nA=0.8 * r, tau_ms=4.0, seed=4), note="held out: new noise seed and statistics"),
+        Protocol("test_chirp", "chirp", 1000.0, dict(delay_ms=50, dur_ms=900, offset_nA=0.8 * r,
+                 amp_nA=0.8 * r, f0_hz=1.0, f1_hz=20.0),
+                 note="out of distribution: stimulus kind never trained on"),
+    )
+    fi = tuple(
+        _step(f"fi_{a:.2f}R", a * r, delay=50, dur=500, tail=0)
+        for a in (0.8, 1.2, 1.6, 2.0, 2.5, 3.0, 3.5)
+    )
+    return ProtocolSet(train, validation, test, fi)

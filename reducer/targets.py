@@ -1,0 +1,315 @@
+"""Training targets: NEURON runs the full cell and records soma V, the exact axial current into
+the soma and the injected current.
+
+Axial current (DESIGN.md): the total current flowing from every non-soma section into the set
+of soma sections, in nA, positive = depolarising. With ``CVode.use_fast_imem(1)`` it is exactly
+``sum(i_membrane_ over soma segments) - I_electrode`` (``i_membrane_`` excludes electrode
+current); :func:`axial_current_from_ri` gives the same from the child voltages and ``ri()``
+(the test checks the two agree).
+
+Every protocol starts from one settled state (the cell run for ``settle_ms`` without input,
+then ``SaveState``), so no protocol contains the initial relaxation.
+
+Files: one ``<split>/<protocol>.npz`` per protocol with ``t_ms, v_soma_mV, i_axial_nA,
+i_stim_nA`` (length n+1: index 0 is the settled state, index k the values after step k, and
+``i_stim_nA[k]`` the electrode current used during step k-1 -> k) and ``meta_json``
+(protocol, dt, celsius, v_init, settle time, cell hash, NEURON version). A file whose
+metadata matches the request is reused, so interrupted runs resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reducer.progress import Progress, log
+from reducer.protocols import Protocol, ProtocolSet
+
+SPIKE_THRESHOLD_mV = -20.0
+
+
+# --------------------------------------------------------------------------- NEURON side
+
+
+class FullCellRig:
+    """The full cell in this NEURON process with a soma IClamp and the recordings we need."""
+
+    def __init__(self, spec, dt_ms: float | None = None, settle_ms: float = 500.0):
+        from reducer.cell import instantiate_cell
+
+        self.cell = instantiate_cell(spec)
+        self.spec = spec
+        h = self.h = self.cell.h
+        h.load_file("stdrun.hoc")
+        self.dt_ms = float(dt_ms or spec.dt_ms)
+        h.dt = self.dt_ms
+        h.steps_per_ms = 1.0 / self.dt_ms
+        h.secondorder = 0
+        h.cvode_active(0)
+        h.cvode.use_fast_imem(1)
+        self.settle_ms = float(settle_ms)
+        soma_seg = self.cell.soma_seg
+        self.stim = h.IClamp(soma_seg)
+        self.stim.delay = 0.0
+        self.stim.dur = 1e12
+        self.stim.amp = 0.0
+        self.soma_segs = [seg for sec in self.cell.soma for seg in sec]
+        self._v = h.Vector().record(soma_seg._ref_v)
+        self._i_stim = h.Vector().record(self.stim._ref_i)
+        self._i_mem = [h.Vector().record(seg._ref_i_membrane_) for seg in self.soma_segs]
+        self._settle()
+
+    def _settle(self) -> None:
+        h = self.h
+        h.finitialize(self.spec.v_init_mV)
+        h.continuerun(self.settle_ms)
+        self.v_rest_mV = float(self.cell.soma_seg.v)
+        self.i_axial_rest_nA = float(
+            sum(seg.i_membrane_ for seg in self.soma_segs) - self.stim.i
+        )
+        self.state = h.SaveState()
+        self.state.save()
+
+    def run(self, waveform_nA: np.ndarray, progress: Progress | None = None,
+            progress_offset: float = 0.0, stop_at_spike: bool = False) -> dict[str, np.ndarray]:
+        """Simulate one stimulus (current per step) from the settled state."""
+        h = self.h
+        n = len(waveform_nA)
+        vec = h.Vector(np.asarray(waveform_nA, dtype=float))
+        vec.play(self.stim._ref_amp, self.dt_ms)
+        h.finitialize(self.spec.v_init_mV)
+        # restore(1) keeps the event queue finitialize just built, so the play events fire.
+        self.state.restore(1)
+        h.t = 0.0
+        h.frecord_init()
+        chunk = max(1, int(round(20.0 / self.dt_ms)))
+        done = 0
+        while done < n:
+            k = min(chunk, n - done)
+            for _ in range(k):
+                h.fadvance()
+            done += k
+            if progress is not None:
+                progress.update(progress_offset + done * self.dt_ms)
+            if stop_at_spike and self.cell.soma_seg.v > SPIKE_THRESHOLD_mV:
+                break
+        vec.play_remove()
+        v = np.array(self._v)
+        i_stim = np.array(self._i_stim)
+        i_mem = np.sum([np.array(x) for x in self._i_mem], axis=0)
+        i_axial = i_mem - i_stim
+        v[0] = self.v_rest_mV
+        i_stim[0] = 0.0
+        i_axial[0] = self.i_axial_rest_nA
+        m = len(v)
+        return {
+            "t_ms": np.arange(m) * self.dt_ms,
+            "v_soma_mV": v,
+            "i_axial_nA": i_axial,
+            "i_stim_nA": i_stim,
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        import neuron
+
+        return {
+            "dt_ms": self.dt_ms,
+            "celsius_degC": float(self.h.celsius),
+            "v_init_mV": float(self.spec.v_init_mV),
+            "settle_ms": self.settle_ms,
+            "v_rest_mV": self.v_rest_mV,
+            "i_axial_rest_nA": self.i_axial_rest_nA,
+            "cell_hash": self.spec.content_hash(),
+            "cell_name": self.spec.name,
+            "neuron_version": neuron.__version__,
+            "n_segments": int(self.cell.n_segments),
+            "n_sections": len(self.cell.sections),
+        }
+
+
+def axial_current_from_ri(cell) -> list:
+    """Per child of the soma: (v_child_first_seg, v_soma_attach, ri_MOhm) references.
+
+    The current from one child into the soma is (v(child first seg) - v(soma at attachment))
+    / ri(child first seg), in nA (mV / MOhm).
+    """
+    out = []
+    for child, soma_sec, x in cell.soma_children:
+        first = child(0.5 / child.nseg)
+        out.append((first, soma_sec(x), first.ri()))
+    return out
+
+
+def _meta_matches(path: Path, meta: dict[str, Any]) -> bool:
+    try:
+        with np.load(path) as f:
+            old = json.loads(str(f["meta_json"]))
+    except Exception:
+        return False
+    keys = ("protocol_digest", "cell_hash", "dt_ms", "settle_ms", "v_init_mV", "celsius_degC")
+    return all(old.get(k) == meta.get(k) for k in keys)
+
+
+def save_npz_atomic(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp.npz")
+    os.close(fd)
+    np.savez(tmp, meta_json=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+
+
+def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, settle_ms: float,
+                              label: str = "simulate", describe: bool = False) -> dict[str, Any]:
+    """NEURON-process entry point: simulate ``jobs`` ({"protocol": dict, "path": str}).
+
+    Writes one npz per job (skipping those already done for the same cell and stimulus) and
+    returns the rig metadata, and the soma description when ``describe`` is set.
+    """
+    rig = FullCellRig(spec, dt_ms, settle_ms)
+    base_meta = rig.metadata()
+    protocols = [Protocol.from_dict(j["protocol"]) for j in jobs]
+    total_ms = sum(p.duration_ms for p in protocols)
+    prog = Progress(total_ms, label)
+    offset = 0.0
+    for job, p in zip(jobs, protocols):
+        path = Path(job["path"])
+        meta = {**base_meta, "protocol": p.to_dict(), "protocol_digest": p.digest()}
+        if not (path.exists() and _meta_matches(path, meta)):
+            t0 = time.perf_counter()
+            data = rig.run(p.waveform_nA(rig.dt_ms), prog, offset)
+            meta["wall_s"] = time.perf_counter() - t0
+            save_npz_atomic(path, data, meta)
+        offset += p.duration_ms
+        prog.update(offset, p.name)
+    prog.close()
+    out: dict[str, Any] = {"meta": base_meta}
+    if describe:
+        from reducer.nmodl2jax import describe_soma
+
+        out["soma"] = describe_soma(rig.cell.soma, list(spec.mod_files))
+    return out
+
+
+def find_rheobase_worker(spec, dt_ms: float, settle_ms: float, step_ms: float = 300.0,
+                         iterations: int = 7) -> dict[str, float]:
+    """Smallest step amplitude (nA, ``step_ms`` long) that makes the soma spike, by bisection.
+
+    Also returns the input resistance from a -10 pA step, used to bracket the search.
+    """
+    rig = FullCellRig(spec, dt_ms, settle_ms)
+    n = int(round(step_ms / rig.dt_ms))
+
+    def spikes(amp: float) -> bool:
+        d = rig.run(np.full(n, amp), stop_at_spike=True)
+        return bool(np.max(d["v_soma_mV"]) > SPIKE_THRESHOLD_mV)
+
+    probe = rig.run(np.full(int(round(100.0 / rig.dt_ms)), -0.01))
+    r_in_MOhm = float((rig.v_rest_mV - probe["v_soma_mV"][-1]) / 0.01)
+    # A 25 mV depolarisation estimate brackets the threshold of most cortical cells.
+    hi = max(25.0 / max(r_in_MOhm, 1e-3), 1e-3)
+    lo = 0.0
+    tries = 0
+    while not spikes(hi):
+        lo, hi = hi, hi * 2.0
+        tries += 1
+        if tries > 8:
+            from reducer.errors import ReduceCellError
+
+            raise ReduceCellError(
+                f"cell {spec.name!r} does not spike at the soma even for a {hi:.3g} nA step: "
+                "reduce-cell needs a spiking cell (check the mechanisms and their densities)"
+            )
+    prog = Progress(iterations, "rheobase", min_interval_s=0.0)
+    for k in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if spikes(mid):
+            hi = mid
+        else:
+            lo = mid
+        prog.update(k + 1, f"{lo:.4f}-{hi:.4f} nA")
+    prog.close()
+    return {"rheobase_nA": hi, "input_resistance_MOhm": r_in_MOhm, "v_rest_mV": rig.v_rest_mV}
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+@dataclass
+class Dataset:
+    """The recorded traces of one split: lists of per-protocol dicts of arrays, plus metadata."""
+
+    names: list[str]
+    traces: list[dict[str, np.ndarray]]
+    meta: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, paths: list[Path]) -> Dataset:
+        names, traces, metas = [], [], []
+        for p in paths:
+            with np.load(p) as f:
+                meta = json.loads(str(f["meta_json"]))
+                traces.append({k: np.asarray(f[k]) for k in f.files if k != "meta_json"})
+            names.append(meta["protocol"]["name"])
+            metas.append(meta)
+        return cls(names, traces, metas)
+
+
+def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float | None = None,
+                     settle_ms: float = 500.0, n_workers: int = 2) -> dict[str, Any]:
+    """Simulate every protocol of every split with the full cell, in ``n_workers`` processes.
+
+    Returns {"splits": {split: [npz paths]}, "meta": rig metadata, "soma": soma description}.
+    """
+    from reducer.isolated import run_isolated
+
+    out_dir = Path(out_dir)
+    dt_ms = float(dt_ms or spec.dt_ms)
+    jobs = []
+    splits: dict[str, list[Path]] = {}
+    for split, plist in protocols.splits().items():
+        splits[split] = []
+        for p in plist:
+            path = out_dir / split / f"{p.name}.npz"
+            splits[split].append(path)
+            jobs.append({"protocol": p.to_dict(), "path": str(path)})
+    # Longest first, greedily balanced over workers.
+    jobs.sort(key=lambda j: -j["protocol"]["duration_ms"])
+    n_workers = max(1, min(n_workers, len(jobs)))
+    buckets: list[list[dict[str, Any]]] = [[] for _ in range(n_workers)]
+    loads = [0.0] * n_workers
+    for j in jobs:
+        k = int(np.argmin(loads))
+        buckets[k].append(j)
+        loads[k] += j["protocol"]["duration_ms"]
+    total_ms = sum(loads)
+    log(f"simulating the full cell: {len(jobs)} protocols, {total_ms / 1e3:.1f} s of "
+        f"stimulus in {n_workers} NEURON processes")
+    results: list[Any] = [None] * n_workers
+    errors: list[BaseException | None] = [None] * n_workers
+
+    def work(k: int) -> None:
+        try:
+            results[k] = run_isolated(
+                "reducer.targets:simulate_protocols_worker", spec=spec, jobs=buckets[k],
+                dt_ms=dt_ms, settle_ms=settle_ms, label=f"full cell {k + 1}/{n_workers}",
+                describe=(k == 0))
+        except BaseException as exc:  # re-raised in the caller's thread below
+            errors[k] = exc
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n_workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors:
+        if e is not None:
+            raise e
+    return {"splits": splits, "meta": results[0]["meta"], "soma": results[0]["soma"]}
