@@ -1,0 +1,247 @@
+"""metrics.json and report.html from small synthetic traces."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+from reducer.report import (
+    FICurve,
+    HeldoutProtocol,
+    LearnedCurves,
+    Provenance,
+    ReportData,
+    SpeedTimings,
+    TrainingSummary,
+    write_report,
+)
+
+DT = 0.1
+T = np.arange(0.0, 400.0 + DT / 2, DT)  # 0 .. 400 ms
+
+
+def _trace(spikes_ms, rest_mV=-65.0):
+    """Rest plus 1 ms triangular spikes to +30 mV; crosses -20 mV 0.263 ms before each peak."""
+    v = np.full_like(T, rest_mV)
+    for s in spikes_ms:
+        v = np.maximum(v, 30.0 - 95.0 * np.abs(T - s) / 0.5)
+    return v
+
+
+def _gamma(ref, mod, delta, duration):
+    """Γ written out independently of reducer.metrics, for trains with obvious pairings."""
+    n_coinc = sum(any(abs(m - r) <= delta for m in mod) for r in ref)
+    nu = len(mod) / duration
+    return (
+        (n_coinc - 2 * nu * delta * len(ref)) / (0.5 * (len(ref) + len(mod))) / (1 - 2 * nu * delta)
+    )
+
+
+REF_SPIKES = [50.0, 150.0, 250.0, 350.0]
+RED_SPIKES = [51.0, 152.5, 300.0]  # one within 2 ms, one within 4 ms, one spurious, one missed
+
+
+def _data(with_extras: bool = True) -> ReportData:
+    stim = np.where((T >= 20.0) & (T < 380.0), 0.5, 0.0)
+    spiking = HeldoutProtocol(
+        name="step_0.5nA",
+        kind="step",
+        regime="out of distribution: amplitude 0.5 nA never trained on",
+        t_ms=T,
+        i_stim_nA=stim,
+        v_full_mV=_trace(REF_SPIKES),
+        v_reduced_mV=_trace(RED_SPIKES, rest_mV=-64.0),
+        v_jax_mV=_trace([51.05, 152.5, 300.0], rest_mV=-64.0) if with_extras else None,
+        v_baseline_mV=_trace([60.0, 200.0], rest_mV=-63.0) if with_extras else None,
+        i_axial_full_nA=np.sin(T / 20.0) if with_extras else None,
+        i_axial_reduced_nA=np.sin(T / 20.0) + 0.1 if with_extras else None,
+    )
+    quiet = HeldoutProtocol(
+        name="hyperpolarising_step",
+        kind="step",
+        regime="in distribution",
+        t_ms=T,
+        i_stim_nA=-stim,
+        v_full_mV=_trace([], rest_mV=-75.0),
+        v_reduced_mV=_trace([], rest_mV=-74.0),
+        v_baseline_mV=_trace([], rest_mV=-72.0) if with_extras else None,
+    )
+    v = np.linspace(-100.0, 40.0, 141)
+    extras = {}
+    if with_extras:
+        extras = dict(
+            learned_curves=LearnedCurves(
+                v_mV=v,
+                z_inf=np.stack([1 / (1 + np.exp(-(v + 40 + 10 * k) / 6)) for k in range(3)]),
+                tau_ms=np.stack(
+                    [0.5 * 10**k + 20 * np.exp(-(((v + 50) / 20) ** 2)) for k in range(3)]
+                ),
+            ),
+            fi_curve=FICurve(
+                [0.2, 0.4, 0.6],
+                [0.0, 10.0, 25.0],
+                [0.0, 12.5, 22.0],
+                rate_baseline_hz=[2.0, 5.0, 8.0],
+            ),
+            training=TrainingSummary(
+                loss_history={
+                    "open_loop": list(1.0 / np.arange(1, 50)),
+                    "closed_loop": list(5.0 * np.exp(-np.arange(30) / 10)),
+                },
+                wall_time_s={"open_loop": 12.5, "closed_loop": 80.0},
+                chosen_checkpoint="closed_loop step 29: best validation Γ(4 ms)",
+                loss_label="loss (mV²)",
+            ),
+            notes=["synthetic traces for the test <b>not</b> a real cell"],
+        )
+    return ReportData(
+        cell_name="test_cell",
+        provenance=Provenance(
+            cell_hash="abc123",
+            seed=7,
+            neuron_version="9.0.2",
+            dt_ms=DT,
+            celsius=34.0,
+            date="2026-01-01T00:00:00+00:00",
+        ),
+        heldout=[spiking, quiet],
+        speed=SpeedTimings(
+            full_s=2.0,
+            reduced_s=0.1,
+            soma_only_s=0.08,
+            simulated_ms=1000.0,
+            repeats=5,
+            baseline_s=0.09,
+            jax_s=0.5,
+        ),
+        **extras,
+    )
+
+
+def _no_nan(s: str):
+    def bad(c):
+        raise AssertionError(f"non-JSON constant {c} in metrics.json")
+
+    return json.loads(s, parse_constant=bad)
+
+
+def test_metrics_json_keys_and_values(tmp_path):
+    json_path, html_path = write_report(tmp_path / "out", _data())
+    assert json_path.name == "metrics.json" and html_path.name == "report.html"
+    m = _no_nan(json_path.read_text())
+    h = m["heldout"]
+    for key in (
+        "gamma_4ms",
+        "gamma_2ms",
+        "v_rmse_mV",
+        "subthreshold_rmse_mV",
+        "spike_count_error",
+        "per_protocol",
+    ):
+        assert key in h
+    for key in ("full_s", "reduced_s", "speedup", "soma_only_s", "floor_speedup"):
+        assert key in m["speed"]
+    assert "fi_curve" in m and "provenance" in m
+    assert m["speed"]["speedup"] == pytest.approx(20.0)
+    assert m["speed"]["floor_speedup"] == pytest.approx(25.0)
+    assert m["speed"]["baseline_speedup"] == pytest.approx(2.0 / 0.09)
+
+    spiking, quiet = h["per_protocol"]
+    duration = T[-1] - T[0]
+    assert spiking["gamma_4ms"] == pytest.approx(_gamma(REF_SPIKES, RED_SPIKES, 4.0, duration))
+    assert spiking["gamma_2ms"] == pytest.approx(_gamma(REF_SPIKES, RED_SPIKES, 2.0, duration))
+    assert spiking["n_spikes_ref"] == 4 and spiking["n_spikes_model"] == 3
+    assert spiking["spike_count_error"] == -1
+    # Off the spikes the reduced trace sits exactly 1 mV above the full one.
+    assert spiking["subthreshold_rmse_mV"] == pytest.approx(1.0, abs=1e-9)
+    # No spikes in either trace: Γ undefined → null, left out of the mean and counted.
+    assert quiet["gamma_4ms"] is None and quiet["gamma_2ms"] is None
+    assert quiet["v_rmse_mV"] == pytest.approx(1.0)
+    assert h["gamma_4ms"] == pytest.approx(spiking["gamma_4ms"])
+    assert h["n_gamma_4ms"] == 1 and h["n_protocols"] == 2
+    assert h["v_rmse_mV"] == pytest.approx((spiking["v_rmse_mV"] + 1.0) / 2)
+    assert h["spike_count_error"] == pytest.approx(0.5)
+
+    # Baseline scored the same way, beside the trained model.
+    b = m["baseline"]
+    assert b["n_protocols"] == 2 and b["n_spikes_model"] == 2
+    assert spiking["baseline"]["gamma_4ms"] == pytest.approx(
+        _gamma(REF_SPIKES, [60.0, 200.0], 4.0, duration)
+    )
+    # JAX twin against the NEURON reduced cell: 0.05 ms shift on the first spike.
+    j = spiking["jax_vs_neuron"]
+    assert j["max_spike_shift_ms"] == pytest.approx(0.05, abs=1e-9)
+    assert m["jax_vs_neuron"]["max_spike_shift_ms"] == pytest.approx(0.05, abs=1e-9)
+    assert spiking["axial"]["rmse_nA"] == pytest.approx(0.1)
+    assert spiking["axial"]["r2"] < 1.0
+
+    assert m["fi_curve"]["rate_reduced_hz"] == [0.0, 12.5, 22.0]
+    assert m["provenance"]["cell_hash"] == "abc123" and m["provenance"]["dt_ms"] == DT
+    assert m["learned_curves"]["n_states"] == 3
+    st = m["training"]["stages"]
+    assert st["open_loop"]["n_steps"] == 49 and st["closed_loop"]["wall_time_s"] == 80.0
+    assert m["notes"] == ["synthetic traces for the test <b>not</b> a real cell"]
+    # Only the two outputs are left in the folder (no temporary files).
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["metrics.json", "report.html"]
+
+
+def test_report_html_self_contained(tmp_path):
+    _, html_path = write_report(tmp_path, _data(), save_figures=True)
+    page = html_path.read_text()
+    imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    # Two protocols, learned curves, f–I, training.
+    assert len(imgs) == 5
+    for b64 in imgs:
+        assert base64.b64decode(b64)[:8] == b"\x89PNG\r\n\x1a\n"
+    # Nothing loaded from elsewhere.
+    assert not re.search(r'(src|href)="(?!data:)', page)
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    h = m["heldout"]
+    # Summary numbers as shown at the top: Γ(4 ms), RMSE, speed-up, baseline beside.
+    summary = page[page.index("<h2>Summary</h2>") : page.index("<h2>Held-out protocols</h2>")]
+    assert f"{h['gamma_4ms']:.3f}" in summary
+    assert f"{h['gamma_2ms']:.3f}" in summary
+    assert f"{h['v_rmse_mV']:.2f}" in summary
+    assert f"{h['subthreshold_rmse_mV']:.2f}" in summary
+    assert "20.0×" in summary and "25.0×" in summary
+    assert "linear filter-bank baseline" in summary
+    assert f"{m['baseline']['v_rmse_mV']:.2f}" in summary
+    assert "out of distribution: amplitude 0.5 nA never trained on" in page
+    # User text is escaped.
+    assert "<b>not</b>" not in page and "&lt;b&gt;not&lt;/b&gt;" in page
+    assert "abc123" in page
+    figs = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert figs == [
+        "fi_curve.png",
+        "learned_curves.png",
+        "protocol_00.png",
+        "protocol_01.png",
+        "training.png",
+    ]
+
+
+def test_minimal_report_without_optional_parts(tmp_path):
+    json_path, html_path = write_report(tmp_path, _data(with_extras=False))
+    m = _no_nan(json_path.read_text())
+    assert m["baseline"] is None and m["jax_vs_neuron"] is None
+    assert m["fi_curve"] is None and m["training"] is None and m["learned_curves"] is None
+    assert m["speed"]["speedup"] == pytest.approx(20.0)
+    page = html_path.read_text()
+    assert page.count("data:image/png;base64,") == 2
+    assert "linear filter-bank baseline" not in page
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="v_reduced_mV"):
+        HeldoutProtocol("p", "step", "in distribution", T, T * 0, T * 0, T[:-1] * 0)
+    with pytest.raises(ValueError, match="tau_ms"):
+        LearnedCurves(np.arange(5.0), np.zeros((2, 5)), np.ones((2, 4)))
+    d = _data(with_extras=False)
+    with pytest.raises(ValueError, match="not unique"):
+        ReportData("c", d.provenance, [d.heldout[0], d.heldout[0]], d.speed)
+    with pytest.raises(ValueError, match="held-out"):
+        ReportData("c", d.provenance, [], d.speed)
