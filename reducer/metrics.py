@@ -43,11 +43,12 @@ SPIKE_THRESHOLD_mV = -20.0
 GAMMA_DELTAS_ms = (4.0, 2.0)
 SUBTHRESHOLD_WINDOW_ms = 5.0
 
-# Per-protocol keys that summarise() averages; the Γ keys may be NaN (undefined).
-_MEAN_KEYS = (
+# Per-protocol keys that summarise() averages skipping NaN (Γ undefined, no subthreshold
+# samples left). v_rmse_mV is not among them: it is NaN only for a non-finite (diverged) trace,
+# and leaving that protocol out would flatter the mean.
+_NANMEAN_KEYS = (
     "gamma_4ms",
     "gamma_2ms",
-    "v_rmse_mV",
     "subthreshold_rmse_mV",
     "rate_ref_hz",
     "rate_model_hz",
@@ -267,7 +268,8 @@ def compare_traces(
     Returns:
         ``gamma_4ms``, ``gamma_2ms`` (may be NaN), ``v_rmse_mV``, ``subthreshold_rmse_mV``,
         ``n_spikes_ref``, ``n_spikes_model``, ``spike_count_error`` (signed),
-        ``rate_ref_hz``, ``rate_model_hz``.
+        ``rate_ref_hz``, ``rate_model_hz``, ``model_trace_finite`` (False if the model
+        trace holds NaN/inf, e.g. a diverged simulation; its RMSE is then NaN).
     """
     t = _as_1d("t_ms", t_ms)
     if t.size < 2:
@@ -291,29 +293,37 @@ def compare_traces(
     out["spike_count_error"] = spike_count_error(w_ref, w_mod)
     out["rate_ref_hz"] = float(w_ref.size / (duration * 1e-3))
     out["rate_model_hz"] = float(w_mod.size / (duration * 1e-3))
+    out["model_trace_finite"] = bool(np.isfinite(np.asarray(v_model, dtype=float)).all())
     return out
 
 
 def summarise(per_protocol: Sequence[dict[str, Any]]) -> dict[str, float | int]:
     """Average per-protocol metrics from :func:`compare_traces` over protocols.
 
-    Means skip NaN entries (undefined Γ, an all-spike trace without subthreshold samples);
-    ``n_<key>`` says how many protocols each mean is over, so a mean Γ over 2 of 5 protocols
-    is visible as such.
+    Means of Γ, subthreshold RMSE and rates skip NaN entries (undefined Γ, a trace without
+    subthreshold samples left); ``n_<key>`` says how many protocols each mean is over, so a
+    mean Γ over 2 of 5 protocols is visible as such. The voltage RMSE mean does not skip: a
+    diverged (non-finite) model trace makes it NaN, and ``n_model_trace_nonfinite`` counts them.
 
     Returns:
-        ``n_protocols``; for each of gamma_4ms, gamma_2ms, v_rmse_mV, subthreshold_rmse_mV,
-        rate_ref_hz, rate_model_hz: the mean (NaN if no defined value) and ``n_<key>``;
+        ``n_protocols``; for each of gamma_4ms, gamma_2ms, subthreshold_rmse_mV, rate_ref_hz,
+        rate_model_hz: the mean (NaN if no defined value) and ``n_<key>``; ``v_rmse_mV``;
+        ``n_model_trace_nonfinite``;
         ``spike_count_error`` = mean |n_model − n_ref|, ``spike_count_error_signed`` = mean
         signed error, ``n_spikes_ref`` / ``n_spikes_model`` = totals,
         ``spike_count_rel_error`` = Σ|error| / Σ n_ref (NaN without reference spikes).
     """
     out: dict[str, float | int] = {"n_protocols": len(per_protocol)}
-    for key in _MEAN_KEYS:
-        vals = np.array([float(p[key]) for p in per_protocol if key in p], dtype=float)
+    for key in _NANMEAN_KEYS:
+        vals = np.array([float(p[key]) for p in per_protocol], dtype=float)
         vals = vals[np.isfinite(vals)]
         out[key] = float(vals.mean()) if vals.size else float("nan")
         out[f"n_{key}"] = int(vals.size)
+    rmse = np.array([float(p["v_rmse_mV"]) for p in per_protocol], dtype=float)
+    out["v_rmse_mV"] = float(rmse.mean()) if rmse.size else float("nan")
+    out["n_model_trace_nonfinite"] = sum(
+        not p.get("model_trace_finite", True) for p in per_protocol
+    )
     errs = np.array([p["spike_count_error"] for p in per_protocol], dtype=float)
     n_ref = int(sum(int(p["n_spikes_ref"]) for p in per_protocol))
     out["spike_count_error"] = float(np.abs(errs).mean()) if errs.size else float("nan")

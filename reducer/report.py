@@ -608,6 +608,13 @@ def _summary_table(metrics: dict[str, Any]) -> str:
         [html.escape("speed-up vs full cell (NEURON)"), _fmt(sp["speedup"], 1) + "×"]
         + ([_fmt(sp["baseline_speedup"], 1) + "×"] if b else []),
     ]
+    if h["n_model_trace_nonfinite"] or (b and b["n_model_trace_nonfinite"]):
+        rows.append(
+            row(
+                "diverged model traces (NaN/inf; RMSE undefined)",
+                lambda s: str(s["n_model_trace_nonfinite"]),
+            )
+        )
     floor = (
         f"<p class='note'>Floor (soma-only cell, same channels): "
         f"{_fmt(sp['floor_speedup'], 1)}× faster than the full cell.</p>"

@@ -193,3 +193,17 @@ def test_summarise_skips_undefined_gamma():
     assert s["spike_count_rel_error"] == pytest.approx(0.5)
     empty = summarise([a])
     assert math.isnan(empty["gamma_4ms"]) and empty["n_gamma_4ms"] == 0
+
+
+def test_diverged_model_trace_is_not_hidden():
+    t = np.arange(0.0, 500.0, 0.025)
+    ok = compare_traces(t, _spiky_trace(t, [100.0]), _spiky_trace(t, [101.0]))
+    v_bad = _spiky_trace(t, [101.0])
+    v_bad[12000:] = np.nan  # the model blew up at 300 ms
+    bad = compare_traces(t, _spiky_trace(t, [100.0]), v_bad)
+    assert ok["model_trace_finite"] and not bad["model_trace_finite"]
+    assert math.isnan(bad["v_rmse_mV"])
+    s = summarise([ok, bad])
+    # The mean RMSE is NaN, not the RMSE of the good protocol alone.
+    assert math.isnan(s["v_rmse_mV"])
+    assert s["n_model_trace_nonfinite"] == 1

@@ -235,6 +235,17 @@ def test_minimal_report_without_optional_parts(tmp_path):
     assert "linear filter-bank baseline" not in page
 
 
+def test_diverged_reduced_trace_is_reported(tmp_path):
+    d = _data(with_extras=False)
+    d.heldout[1].v_reduced_mV[2000:] = np.nan
+    json_path, html_path = write_report(tmp_path, d)
+    m = _no_nan(json_path.read_text())
+    assert m["heldout"]["v_rmse_mV"] is None
+    assert m["heldout"]["n_model_trace_nonfinite"] == 1
+    assert m["heldout"]["per_protocol"][1]["model_trace_finite"] is False
+    assert "diverged model traces" in html_path.read_text()
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="v_reduced_mV"):
         HeldoutProtocol("p", "step", "in distribution", T, T * 0, T * 0, T[:-1] * 0)
