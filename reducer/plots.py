@@ -1,7 +1,8 @@
 """Figures for report.html, rendered to PNG bytes with matplotlib's Agg renderer.
 
-Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot), so nothing here
-touches the global backend or leaks figures between calls. Every function returns PNG bytes.
+Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot): PNGs go through
+the Agg renderer whatever the session's backend, nothing needs a display, and no figure outlives
+its call. Every function returns PNG bytes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-
-matplotlib.use("Agg")  # no display needed anywhere in the pipeline
 
 DPI = 100
 ZOOM_WIDTH_ms = 100.0
