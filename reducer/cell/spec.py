@@ -1,0 +1,325 @@
+"""Cell manifest (``cell.json``) → :class:`CellSpec`, a picklable description of a cell.
+
+Pure Python: nothing here imports NEURON, so a spec can be built, validated, hashed and sent
+to a fresh NEURON process (:func:`reducer.isolated.run_isolated`) cheaply.
+
+A *model folder* holds ``cell.json``::
+
+    {"name": "ca1_n120", "description": "...",
+     "morphology": "x.swc", "biophysics": "biophysics.json",          # kind "swc"
+     "hoc_file": "cell.hoc",                                           # kind "hoc"
+     "template": "L5PC", "load_files": ["a.hoc"], "template_args": ["morph.asc", 3],  # "template"
+     "soma": "soma",
+     "mechanisms": "mechanisms",
+     "simulation": {"celsius": 36.0, "v_init_mV": -70.0, "dt_ms": 0.025}}
+
+Exactly one of ``morphology`` / ``hoc_file`` / ``template`` (the latter with ``load_files``,
+the hoc files that define the template and what it needs). Paths in ``cell.json`` are
+relative to the folder. See ``reducer/cell/README.md`` for the full description.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reducer.cell.biophysics import load_biophysics
+from reducer.cell.mechanisms import BUILTIN_DENSITY_MECHANISMS, mechanism_names
+from reducer.cell.swc import validate_swc
+from reducer.errors import CellLoadError, MechanismError
+
+MANIFEST = "cell.json"
+DEFAULT_SIMULATION = {"celsius": 36.0, "v_init_mV": -70.0, "dt_ms": 0.025}
+_KNOWN_KEYS = {
+    "name", "description", "morphology", "biophysics", "hoc_file", "template", "load_files",
+    "template_args", "soma", "mechanisms", "simulation",
+}
+_SIM_KEYS = set(DEFAULT_SIMULATION)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """Everything needed to build a cell in NEURON; validated, picklable, hashable.
+
+    Attributes:
+        name: Short identifier of the cell (used in file and mechanism names).
+        root: Folder the cell's relative paths refer to; hoc code runs with this as cwd.
+        kind: ``"swc"``, ``"hoc"`` or ``"template"``.
+        morphology: SWC file (kind ``"swc"``).
+        hoc_file: Plain hoc file that creates the sections (kind ``"hoc"``).
+        template: Name of the hoc template to instantiate (kind ``"template"``).
+        load_files: hoc files loaded, in order, before the template is instantiated.
+        template_args: Constructor arguments (str or float) of the template.
+        biophysics: Biophysics file (JSON/YAML); required for SWC, optional override for hoc.
+        biophysics_data: Parsed, validated content of ``biophysics`` (None if none).
+        soma: How to find the soma: a section base name or SectionList name; None = automatic.
+        mechanisms_dir: Folder of .mod files, or None when the cell uses only built-ins.
+        mod_files: The .mod files of ``mechanisms_dir``, sorted by name.
+        celsius: Temperature (degC) set in NEURON.
+        v_init_mV: Initial membrane potential.
+        dt_ms: Fixed integration step.
+        description: Free text.
+    """
+
+    name: str
+    root: Path
+    kind: str
+    morphology: Path | None = None
+    hoc_file: Path | None = None
+    template: str | None = None
+    load_files: tuple[Path, ...] = ()
+    template_args: tuple[Any, ...] = ()
+    biophysics: Path | None = None
+    biophysics_data: dict | None = field(default=None, compare=False, repr=False)
+    soma: str | None = None
+    mechanisms_dir: Path | None = None
+    mod_files: tuple[Path, ...] = ()
+    celsius: float = DEFAULT_SIMULATION["celsius"]
+    v_init_mV: float = DEFAULT_SIMULATION["v_init_mV"]
+    dt_ms: float = DEFAULT_SIMULATION["dt_ms"]
+    description: str = ""
+
+    def input_files(self) -> list[Path]:
+        """All files the cell is built from (morphology/hoc, biophysics, .mod files)."""
+        files = [p for p in (self.morphology, self.hoc_file) if p is not None]
+        files += list(self.load_files)
+        if self.biophysics is not None:
+            files.append(self.biophysics)
+        files += list(self.mod_files)
+        return files
+
+    def content_hash(self) -> str:
+        """SHA-256 (hex) of every input file's content plus the settings that shape the cell.
+
+        File contents are hashed under their path relative to ``root`` (or their name) so the
+        hash does not change when the model folder is moved.
+        """
+        digest = hashlib.sha256()
+        settings = {
+            "kind": self.kind, "template": self.template,
+            "template_args": [str(a) for a in self.template_args], "soma": self.soma,
+            "celsius": self.celsius, "v_init_mV": self.v_init_mV, "dt_ms": self.dt_ms,
+        }
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        for path in self.input_files():
+            digest.update(b"\0file\0" + _rel_name(path, self.root).encode() + b"\0")
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def _rel_name(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def load_cell_spec(path: str | Path, **overrides: Any) -> CellSpec:
+    """Read and validate a cell description. Does not import NEURON.
+
+    Args:
+        path: A model folder containing ``cell.json``; a ``cell.json`` file; a ``.swc`` file;
+            or a ``.hoc`` file (a plain cell, or with ``template=`` the file defining it).
+        **overrides: Keys of ``cell.json`` replacing the manifest's values (``biophysics``,
+            ``mechanisms``, ``soma``, ``template``, ``template_args``, ``load_files``, ``name``,
+            ``simulation``) and the simulation keys ``celsius``, ``v_init_mV``, ``dt_ms``.
+            Relative paths given here are resolved against the current directory.
+
+    Returns:
+        The validated :class:`CellSpec`.
+
+    Raises:
+        CellLoadError: a file is missing or malformed, or the manifest is inconsistent.
+        MechanismError: the biophysics inserts a mechanism that no .mod file defines.
+    """
+    path = Path(path).expanduser().resolve()
+    if not path.exists():
+        raise CellLoadError(f"cell not found: {path} does not exist")
+    manifest: dict[str, Any]
+    if path.is_dir() or path.name == MANIFEST:
+        manifest_path = path / MANIFEST if path.is_dir() else path
+        root = manifest_path.parent
+        if not manifest_path.exists():
+            raise CellLoadError(
+                f"{path} is a folder without {MANIFEST}; give a cell.json (see "
+                "reducer/cell/README.md), or pass the .swc / .hoc file itself"
+            )
+        manifest = _read_manifest(manifest_path)
+        source = str(manifest_path)
+    elif path.suffix.lower() == ".swc":
+        root, source = path.parent, str(path)
+        manifest = {"name": path.stem, "morphology": path.name}
+    elif path.suffix.lower() == ".hoc":
+        root, source = path.parent, str(path)
+        if overrides.get("template"):
+            manifest = {"name": str(overrides["template"]), "load_files": [path.name]}
+        else:
+            manifest = {"name": path.stem, "hoc_file": path.name}
+    else:
+        raise CellLoadError(
+            f"cannot load {path}: expected a model folder with {MANIFEST}, a .swc file or a "
+            ".hoc file"
+        )
+    manifest = _apply_overrides(manifest, overrides, source)
+    return _build_spec(manifest, root, source)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CellLoadError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise CellLoadError(f"{path}: expected a JSON object at the top level")
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise CellLoadError(
+            f"{path}: unknown key(s) {unknown}; allowed keys are {sorted(_KNOWN_KEYS)}"
+        )
+    return data
+
+
+def _apply_overrides(manifest: dict, overrides: dict, source: str) -> dict[str, Any]:
+    manifest = dict(manifest)
+    sim = dict(manifest.get("simulation") or {})
+    for key, value in overrides.items():
+        if key in _SIM_KEYS:
+            sim[key] = value
+        elif key == "simulation":
+            sim.update(value or {})
+        elif key in _KNOWN_KEYS:
+            if key in ("morphology", "biophysics", "hoc_file", "mechanisms") and value is not None:
+                value = Path(value).expanduser().resolve()
+            elif key == "load_files" and value is not None:
+                value = [Path(v).expanduser().resolve() for v in value]
+            manifest[key] = value
+        else:
+            raise CellLoadError(
+                f"unknown option {key!r} for {source}; allowed: "
+                f"{sorted(_KNOWN_KEYS | _SIM_KEYS)}"
+            )
+    # A template given on top of a plain hoc file turns it into the template's definition.
+    if overrides.get("template") and manifest.get("hoc_file") is not None:
+        manifest.setdefault("load_files", [])
+        manifest["load_files"] = list(manifest["load_files"]) + [manifest.pop("hoc_file")]
+    manifest["simulation"] = sim
+    return manifest
+
+
+def _existing(root: Path, rel: Any, what: str, source: str) -> Path:
+    path = (root / Path(rel)).expanduser().resolve()
+    if not path.exists():
+        raise CellLoadError(f"{source}: {what} {path} does not exist")
+    return path
+
+
+def _build_spec(m: dict[str, Any], root: Path, source: str) -> CellSpec:
+    kinds = [k for k in ("morphology", "hoc_file", "template") if m.get(k)]
+    if len(kinds) != 1:
+        raise CellLoadError(
+            f"{source}: give exactly one of 'morphology' (SWC), 'hoc_file' (plain hoc) or "
+            f"'template' (hoc template); found {kinds or 'none'}"
+        )
+    kind = {"morphology": "swc", "hoc_file": "hoc", "template": "template"}[kinds[0]]
+    if kind != "template" and (m.get("template_args") or m.get("load_files")):
+        raise CellLoadError(
+            f"{source}: 'template_args' / 'load_files' need 'template' (the template's name)"
+        )
+    morphology = hoc_file = None
+    if kind == "swc":
+        morphology = _existing(root, m["morphology"], "morphology", source)
+        validate_swc(morphology)
+    elif kind == "hoc":
+        hoc_file = _existing(root, m["hoc_file"], "hoc file", source)
+    load_files = tuple(_existing(root, f, "load file", source) for f in m.get("load_files") or [])
+    if kind == "template" and not load_files:
+        raise CellLoadError(
+            f"{source}: template {m['template']!r} needs 'load_files', the hoc file(s) that "
+            "define it"
+        )
+    args = m.get("template_args") or []
+    if not isinstance(args, (list, tuple)) or not all(
+        isinstance(a, (str, int, float)) and not isinstance(a, bool) for a in args
+    ):
+        raise CellLoadError(f"{source}: 'template_args' must be a list of strings and numbers")
+
+    biophysics = biophysics_data = None
+    if m.get("biophysics"):
+        biophysics = _existing(root, m["biophysics"], "biophysics file", source)
+        biophysics_data = load_biophysics(biophysics)
+    elif kind == "swc":
+        raise CellLoadError(
+            f"{source}: an SWC cell needs a biophysics file ('biophysics': mechanisms and "
+            "parameters per section type; see reducer/cell/README.md)"
+        )
+
+    mechanisms_dir = _find_mechanisms_dir(m.get("mechanisms"), root, source)
+    mod_files = tuple(sorted(mechanisms_dir.glob("*.mod"))) if mechanisms_dir else ()
+    if mechanisms_dir is not None and not mod_files:
+        raise MechanismError(f"{source}: mechanisms folder {mechanisms_dir} has no .mod files")
+    if biophysics_data is not None:
+        _check_inserted_mechanisms(biophysics, biophysics_data, mod_files, mechanisms_dir)
+
+    sim = {**DEFAULT_SIMULATION, **(m.get("simulation") or {})}
+    unknown = sorted(set(sim) - _SIM_KEYS)
+    if unknown:
+        raise CellLoadError(f"{source}: unknown simulation key(s) {unknown}; allowed {_SIM_KEYS}")
+    try:
+        sim = {k: float(v) for k, v in sim.items()}
+    except (TypeError, ValueError) as exc:
+        raise CellLoadError(f"{source}: simulation values must be numbers ({exc})") from exc
+    if sim["dt_ms"] <= 0:
+        raise CellLoadError(f"{source}: simulation dt_ms must be > 0, got {sim['dt_ms']}")
+    soma = m.get("soma")
+    if soma is not None and not isinstance(soma, str):
+        raise CellLoadError(f"{source}: 'soma' must be a section or SectionList name")
+    return CellSpec(
+        name=str(m.get("name") or root.name), root=root, kind=kind, morphology=morphology,
+        hoc_file=hoc_file, template=m.get("template"), load_files=load_files,
+        template_args=tuple(args), biophysics=biophysics, biophysics_data=biophysics_data,
+        soma=soma, mechanisms_dir=mechanisms_dir, mod_files=mod_files, celsius=sim["celsius"],
+        v_init_mV=sim["v_init_mV"], dt_ms=sim["dt_ms"],
+        description=str(m.get("description") or ""),
+    )
+
+
+def _find_mechanisms_dir(rel: Any, root: Path, source: str) -> Path | None:
+    if rel:
+        path = _existing(root, rel, "mechanisms folder", source)
+        if not path.is_dir():
+            raise MechanismError(f"{source}: mechanisms {path} is not a folder")
+        return path
+    # Unnamed: the usual places, a mechanisms/ subfolder or .mod files beside the cell.
+    if (root / "mechanisms").is_dir() and any((root / "mechanisms").glob("*.mod")):
+        return root / "mechanisms"
+    if any(root.glob("*.mod")):
+        return root
+    return None
+
+
+def _check_inserted_mechanisms(
+    biophysics: Path, data: dict, mod_files: tuple[Path, ...], mechanisms_dir: Path | None
+) -> None:
+    """Fail before NEURON does when the biophysics inserts a mechanism nobody defines."""
+    density, point = mechanism_names(mod_files)
+    available = density | BUILTIN_DENSITY_MECHANISMS
+    for group, params in data["sections"].items():
+        for mech in params.get("insert", {}):
+            if mech in available:
+                continue
+            where = f"the mechanisms folder {mechanisms_dir}" if mechanisms_dir else (
+                "any mechanisms folder (none is set: add 'mechanisms' to cell.json)")
+            if mech in point:
+                raise MechanismError(
+                    f"{biophysics}: section group {group!r} inserts {mech!r}, which is a "
+                    "POINT_PROCESS, not a density mechanism; 'insert' takes SUFFIX names"
+                )
+            raise MechanismError(
+                f"{biophysics}: section group {group!r} inserts mechanism {mech!r}, but no .mod "
+                f"file in {where} defines SUFFIX {mech} and it is not built into NEURON "
+                f"({', '.join(sorted(BUILTIN_DENSITY_MECHANISMS))}); add its .mod file there"
+            )
+
