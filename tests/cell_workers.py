@@ -82,3 +82,8 @@ def step_spikes(
     h.continuerun(tstop_ms)
     return {"spike_times_ms": list(times), "v_end_mV": v_rest[-1], "v_before_mV": v_rest[
         int(delay_ms / spec.dt_ms) - 1]}
+
+
+def many_summaries(specs: list[CellSpec]) -> list[dict[str, Any]]:
+    """Build several cells that share no compiled mechanisms in one process (SWC + built-ins)."""
+    return [instantiate_cell(spec).summary() for spec in specs]

@@ -28,6 +28,10 @@ from reducer.errors import MechanismError
 
 # Density mechanisms compiled into NEURON itself (insertable without any .mod file).
 BUILTIN_DENSITY_MECHANISMS = frozenset({"hh", "pas", "extracellular", "fastpas"})
+BUILTIN_POINT_PROCESSES = frozenset({
+    "IClamp", "AlphaSynapse", "ExpSyn", "Exp2Syn", "SEClamp", "VClamp", "OClamp", "APCount",
+    "NetStim", "IntFire1", "IntFire2", "IntFire4", "PointProcessMark", "PatternStim",
+})
 _LIB_NAMES = ("libnrnmech.so", "libnrnmech.dylib", ".libs/libnrnmech.so")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _COMMENT_BLOCK = re.compile(r"^\s*COMMENT\b.*?^\s*ENDCOMMENT\b", re.S | re.M)
@@ -239,7 +243,7 @@ def load_mechanisms(folder: Path, mod_files: Iterable[Path]) -> None:
     for mod in mod_files:
         for _, name in mod_declarations(mod):
             if name in density or name in point:
-                builtin = name in BUILTIN_DENSITY_MECHANISMS or name in _builtin_point()
+                builtin = name in BUILTIN_DENSITY_MECHANISMS or name in BUILTIN_POINT_PROCESSES
                 raise MechanismError(
                     f"{mod} defines mechanism {name!r}, which "
                     + ("is built into NEURON; rename its SUFFIX/POINT_PROCESS" if builtin else
@@ -258,9 +262,3 @@ def load_mechanisms(folder: Path, mod_files: Iterable[Path]) -> None:
     if missing:
         raise MechanismError(f"loading {folder} did not define {missing}; recompile it")
 
-
-def _builtin_point() -> frozenset[str]:
-    return frozenset({
-        "IClamp", "AlphaSynapse", "ExpSyn", "Exp2Syn", "SEClamp", "VClamp", "OClamp", "APCount",
-        "NetStim", "IntFire1", "IntFire2", "IntFire4", "PointProcessMark", "PatternStim",
-    })

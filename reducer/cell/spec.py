@@ -27,7 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from reducer.cell.biophysics import load_biophysics
-from reducer.cell.mechanisms import BUILTIN_DENSITY_MECHANISMS, mechanism_names
+from reducer.cell.mechanisms import (
+    BUILTIN_DENSITY_MECHANISMS,
+    BUILTIN_POINT_PROCESSES,
+    mechanism_names,
+)
 from reducer.cell.swc import validate_swc
 from reducer.errors import CellLoadError, MechanismError
 
@@ -312,7 +316,7 @@ def _check_inserted_mechanisms(
                 continue
             where = f"the mechanisms folder {mechanisms_dir}" if mechanisms_dir else (
                 "any mechanisms folder (none is set: add 'mechanisms' to cell.json)")
-            if mech in point:
+            if mech in point or mech in BUILTIN_POINT_PROCESSES:
                 raise MechanismError(
                     f"{biophysics}: section group {group!r} inserts {mech!r}, which is a "
                     "POINT_PROCESS, not a density mechanism; 'insert' takes SUFFIX names"
