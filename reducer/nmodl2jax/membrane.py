@@ -1,0 +1,181 @@
+"""All soma mechanisms together: NEURON's finitialize / nrn_cur / nrn_state for one compartment.
+
+:func:`build_membrane` translates every mechanism of a soma description (from
+:func:`~.describe.describe_soma`) and returns a :class:`Membrane` whose ``init``,
+``current`` and ``advance`` are pure functions of a pytree state (dict of float64 arrays),
+so they can be jitted, scanned, vmapped and differentiated.
+
+Order follows NEURON: ion mechanisms first (ion_init / ion_cur), then the density
+mechanisms in NEURON's mechanism-type order, which matters when one mechanism reads what
+another wrote in the same phase (e.g. a Ca-activated channel reading ``cai`` updated by a
+concentration mechanism).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from reducer.errors import NmodlTranslationError
+from reducer.nmodl2jax.ions import CINIT, EADVANCE, EINIT, nernst_mV
+from reducer.nmodl2jax.mechanism import Mechanism
+from reducer.nmodl2jax.modinfo import BUILTIN_MECHANISMS, builtin_mod_path, read_mod
+
+jax.config.update("jax_enable_x64", True)
+
+# Defaults NEURON uses when a constant is missing from a description.
+GAS_CONSTANT = 8.31446261815324
+FARADAY = 96485.33212331001
+
+State = dict[str, Any]
+
+
+class Membrane:
+    """The soma's mechanisms as pure JAX functions (see module docstring)."""
+
+    def __init__(self, mechanisms: list[Mechanism], ions: dict[str, dict[str, float]],
+                 ion_styles: dict[str, int], ion_charges: dict[str, float],
+                 ion_init_conc: dict[str, tuple[float, float]], celsius_degC: float,
+                 gas_R: float = GAS_CONSTANT, faraday: float = FARADAY,
+                 dt_ms: float = 0.025) -> None:
+        self.mechanisms = mechanisms
+        self.ion_values = ions
+        self.ion_styles = ion_styles
+        self.ion_charges = ion_charges
+        self.ion_init_conc = ion_init_conc
+        self.celsius_degC = celsius_degC
+        self.gas_R = gas_R
+        self.faraday = faraday
+        self.dt_ms = dt_ms
+
+    @property
+    def names(self) -> list[str]:
+        """Mechanism names in NEURON's order."""
+        return [m.name for m in self.mechanisms]
+
+    def _nernst(self, ion: str, ci, co):
+        return nernst_mV(ci, co, self.ion_charges[ion], self.celsius_degC, self.gas_R,
+                         self.faraday)
+
+    def _apply_writes(self, ions: dict, writes: dict) -> None:
+        for ion, fields in writes.items():
+            ions[ion] = dict(ions[ion])
+            ions[ion].update(fields)
+            if ("ci" in fields or "co" in fields) and self.ion_styles.get(ion, 0) & EINIT:
+                ions[ion]["e"] = self._nernst(ion, ions[ion]["ci"], ions[ion]["co"])
+
+    def init(self, v_mV, dt_ms: float | None = None) -> State:
+        """Like ``finitialize(v)``: ion_init, then every mechanism's INITIAL block."""
+        dt = self.dt_ms if dt_ms is None else dt_ms
+        v = jnp.asarray(v_mV, dtype=jnp.float64)
+        ions: dict[str, dict] = {}
+        for ion, vals in self.ion_values.items():
+            style = self.ion_styles.get(ion, 0)
+            ci, co = vals["ci"], vals["co"]
+            if style & CINIT:
+                ci, co = self.ion_init_conc[ion]
+            e = vals["e"]
+            if style & EINIT:
+                e = self._nernst(ion, ci, co)
+            ions[ion] = {"e": e, "ci": ci, "co": co, "cur": 0.0}
+        mechs: dict[str, dict] = {}
+        for mech in self.mechanisms:
+            mvars, writes = mech.init(ions, v, dt)
+            mechs[mech.name] = mvars
+            self._apply_writes(ions, writes)
+        state = {"ions": ions, "mechs": mechs}
+        return jax.tree_util.tree_map(
+            lambda x: jnp.broadcast_to(jnp.asarray(x, dtype=jnp.float64), v.shape), state)
+
+    def current(self, state: State, v_mV) -> tuple[Any, Any, State]:
+        """Like nrn_cur: (total ionic current mA/cm2 positive outward, d i/d v S/cm2, state)."""
+        ions = {}
+        for ion, vals in state["ions"].items():
+            vals = dict(vals)
+            vals["cur"] = jnp.zeros_like(vals["cur"])
+            if self.ion_styles.get(ion, 0) & EADVANCE:
+                vals["e"] = self._nernst(ion, vals["ci"], vals["co"])
+            ions[ion] = vals
+        mechs = dict(state["mechs"])
+        i_total = jnp.zeros_like(jnp.asarray(v_mV, dtype=jnp.float64))
+        g_total = jnp.zeros_like(i_total)
+        for mech in self.mechanisms:
+            i, g, mvars, ion_cur, writes = mech.current(mechs[mech.name], ions, v_mV)
+            i_total = i_total + i
+            g_total = g_total + g
+            mechs[mech.name] = mvars
+            for ion, cur in ion_cur.items():
+                ions[ion] = dict(ions[ion])
+                ions[ion]["cur"] = ions[ion]["cur"] + cur
+            self._apply_writes(ions, writes)
+        return i_total, g_total, _as_f64({"ions": ions, "mechs": mechs}, i_total)
+
+    def advance(self, state: State, v_mV, dt_ms: float) -> State:
+        """Like nrn_state: every mechanism's SOLVE at the new voltage, in NEURON's order."""
+        ions = {k: dict(v) for k, v in state["ions"].items()}
+        mechs = dict(state["mechs"])
+        for mech in self.mechanisms:
+            if not mech.solves:
+                continue
+            mvars, writes = mech.advance(mechs[mech.name], ions, v_mV, dt_ms)
+            mechs[mech.name] = mvars
+            self._apply_writes(ions, writes)
+        return _as_f64({"ions": ions, "mechs": mechs}, jnp.asarray(v_mV))
+
+
+def _as_f64(state: State, like) -> State:
+    shape = jnp.shape(like)
+    return jax.tree_util.tree_map(
+        lambda x: jnp.broadcast_to(jnp.asarray(x, dtype=jnp.float64), shape), state)
+
+
+def build_membrane(desc: dict) -> Membrane:
+    """Translate every mechanism of a soma description into a :class:`Membrane`.
+
+    Raises:
+        NmodlTranslationError: a .mod file uses a construct that cannot be translated
+            (the message names file, line and construct).
+    """
+    celsius = float(desc["celsius_degC"])
+    area = float(desc["area_um2"])
+    diam = float(desc.get("diam_um", (area / jnp.pi) ** 0.5))
+    consts = desc.get("constants", {})
+    mechanisms = []
+    for m in desc["mechanisms"]:
+        path = m.get("mod_file")
+        if path is None:
+            if m["name"] not in BUILTIN_MECHANISMS:
+                raise NmodlTranslationError(
+                    f"mechanism {m['name']}: no .mod file was given for it and it is not a "
+                    "NEURON built-in the translator knows (hh, pas); add its .mod file")
+            path = builtin_mod_path(m["name"])
+        info = read_mod(Path(path))
+        if info.suffix != m["name"]:
+            raise NmodlTranslationError(
+                f"{path}: SUFFIX {info.suffix} does not match mechanism name {m['name']}")
+        mechanisms.append(Mechanism(info, m.get("range", {}), m.get("global", {}), celsius,
+                                    diam, area, float(desc.get("dt_ms", 0.025))))
+    ions = {}
+    styles = {}
+    charges = {}
+    init_conc = {}
+    for ion, vals in desc.get("ions", {}).items():
+        ions[ion] = {"e": float(vals["e" + ion]), "ci": float(vals[ion + "i"]),
+                     "co": float(vals[ion + "o"])}
+        st = desc.get("ion_styles", {}).get(ion, {})
+        styles[ion] = int(st.get("style", 0))
+        charges[ion] = float(st.get("charge", 1.0))
+        init_conc[ion] = (float(st.get("ci0", vals[ion + "i"])),
+                          float(st.get("co0", vals[ion + "o"])))
+    for mech in mechanisms:
+        for u in mech.info.useions:
+            if u.ion not in ions:
+                raise NmodlTranslationError(
+                    f"{mech.info.path}: USEION {u.ion}: the soma description has no values "
+                    f"for ion {u.ion}; describe the soma with describe_soma()")
+    return Membrane(mechanisms, ions, styles, charges, init_conc, celsius,
+                    float(consts.get("R", GAS_CONSTANT)), float(consts.get("FARADAY", FARADAY)),
+                    float(desc.get("dt_ms", 0.025)))

@@ -1,0 +1,104 @@
+"""Test helper: the same single compartment in NEURON (in a fresh process) and in JAX.
+
+``compile_mods`` builds a mechanism library once per set of files (cached by content hash
+in the temp dir); ``neuron_soma_run`` runs in a child process via ``run_isolated`` and
+returns NEURON's voltage trace, the electrode current NEURON actually used in each step,
+and ``describe_soma`` of that soma.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def compile_mods(mod_files: list[Path]) -> Path | None:
+    """Compile ``mod_files`` with nrnivmodl into a cached temp dir; return libnrnmech path."""
+    mod_files = sorted(Path(f).resolve() for f in mod_files)
+    if not mod_files:
+        return None
+    digest = hashlib.sha256()
+    for f in mod_files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    root = Path(tempfile.gettempdir()) / "reduce-cell-nmodl2jax" / digest.hexdigest()[:16]
+    lib = root / "x86_64" / "libnrnmech.so"
+    if lib.exists():
+        return lib
+    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=root.parent if root.parent.exists()
+                                else _mk(root.parent)))
+    for f in mod_files:
+        shutil.copy(f, tmp / f.name)
+    proc = subprocess.run(["nrnivmodl", "."], cwd=tmp, capture_output=True, text=True)
+    built = tmp / "x86_64" / "libnrnmech.so"
+    if proc.returncode != 0 or not built.exists():
+        raise RuntimeError(f"nrnivmodl failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    try:
+        os.replace(tmp, root)
+    except OSError:  # another process built it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return lib
+
+
+def _mk(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def neuron_soma_run(lib: str | None, mod_files: list[str], mechanisms: dict[str, dict],
+                    globals_: dict[str, float], ion_values: dict[str, float],
+                    area_um2: float, cm: float, celsius: float, dt_ms: float,
+                    v_init_mV: float, i_stim_nA: list[float], usetable: bool = False) -> dict:
+    """One soma in NEURON under an IClamp playing ``i_stim_nA`` (value n used in step n)."""
+    from neuron import h
+
+    if lib:
+        h.nrn_load_dll(str(lib))
+    from reducer.nmodl2jax import describe_soma
+
+    h.secondorder = 0
+    h.celsius = celsius
+    h.dt = dt_ms
+    soma = h.Section(name="soma")
+    soma.nseg = 1
+    soma.L = soma.diam = math.sqrt(area_um2 / math.pi)
+    soma.cm = cm
+    for name, params in mechanisms.items():
+        soma.insert(name)
+        for p, val in params.items():
+            for seg in soma:
+                setattr(getattr(seg, name), p, val)
+    for name, val in globals_.items():
+        setattr(h, name, val)
+    for var, val in ion_values.items():
+        setattr(soma, var, val)
+    for name in mechanisms:
+        if hasattr(h, f"usetable_{name}"):
+            setattr(h, f"usetable_{name}", 1.0 if usetable else 0.0)
+    stim = h.IClamp(soma(0.5))
+    stim.delay = 0
+    stim.dur = 1e9
+    n = len(i_stim_nA)
+    amp = h.Vector(list(i_stim_nA) + [i_stim_nA[-1] if n else 0.0])
+    amp.play(stim._ref_amp, dt_ms)
+    v = h.Vector().record(soma(0.5)._ref_v)
+    i_rec = h.Vector().record(stim._ref_i)
+    desc = describe_soma([soma], [Path(f) for f in mod_files])
+    h.finitialize(v_init_mV)
+    for _ in range(n):
+        h.fadvance()
+    return {"v": np.array(v), "i_stim": np.array(i_rec)[1:], "desc": desc}
+
+
+def spike_times(t_ms: np.ndarray, v: np.ndarray, threshold_mV: float = -20.0) -> np.ndarray:
+    """Upward threshold crossings, linearly interpolated."""
+    above = v >= threshold_mV
+    idx = np.nonzero(~above[:-1] & above[1:])[0]
+    frac = (threshold_mV - v[idx]) / (v[idx + 1] - v[idx])
+    return t_ms[idx] + frac * (t_ms[idx + 1] - t_ms[idx])
