@@ -15,6 +15,7 @@ per line (nocmodl rejects long lines); no reserved words as names.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def _render(model: GatedAxialCurrent, p: dict[str, np.ndarray], cell_name: str,
         "    dz_k/dt = (z_inf_k - z_k) / tau_k                     (cnexp)",
         "    i       = sum_k (w_k + q_k u) z_k + w_u u + bias      (nA, into the soma)",
         "",
-        f"{table_note}.",
+        *textwrap.wrap(f"{table_note}.", 92),
         "The weights are float64 literals; the mechanism name carries a hash of this text.",
         "ENDCOMMENT",
         "",

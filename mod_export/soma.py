@@ -6,7 +6,11 @@ Input format::
      "Ra_ohm_cm": .., "celsius_degC": ..,
      "mechanisms": [{"name": "na_p08", "mod_file": "/abs/na_p08.mod" or None (built-in),
                      "range": {"gbar": 0.05}, "global": {...}}, ...],
-     "ions": {"na": {"ena": 50.0}, "ca": {"cai": 5e-05, "cao": 2.0}, ...}}
+     "ions": {"na": {"ena": 50.0}, "ca": {"cai": 5e-05, "cao": 2.0}, ...},
+     "ion_styles": {"ca": {"style": 55, "ci0": 5e-05, "co0": 2.0}, ...}}   (optional)
+
+``style`` is what ``h.ion_style("ca_ion")`` returns; a mechanism may carry ``"usetable"``
+(the process-wide ``usetable_<name>``). Other keys (dt_ms, constants, charge) are ignored.
 
 Every name that ends up in hoc is checked to be a plain identifier and every value finite,
 so the generated template cannot be malformed by its input.
@@ -33,6 +37,26 @@ class SomaMechanism:
     mod_file: Path | None
     range_values: dict[str, float] = field(default_factory=dict)
     global_values: dict[str, float] = field(default_factory=dict)
+    usetable: float | None = None
+
+
+@dataclass(frozen=True)
+class IonStyle:
+    """An ion's ``ion_style`` in the soma and its initial-concentration globals.
+
+    ``style`` is NEURON's packed integer (c_style + 4 cinit + 8 e_style + 32 einit +
+    64 eadvance, as ``h.ion_style("<ion>_ion")`` returns it).
+    """
+
+    style: int
+    ci0: float | None = None
+    co0: float | None = None
+
+    @property
+    def arguments(self) -> tuple[int, int, int, int, int]:
+        """``(c_style, e_style, einit, eadvance, cinit)``: the arguments of ``ion_style``."""
+        s = self.style
+        return s & 3, (s >> 3) & 3, (s >> 5) & 1, (s >> 6) & 1, (s >> 2) & 1
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,7 @@ class SomaSpec:
     celsius_degC: float | None
     mechanisms: tuple[SomaMechanism, ...]
     ions: dict[str, dict[str, float]]
+    ion_styles: dict[str, IonStyle] = field(default_factory=dict)
     sections: tuple[str, ...] = ()
     original_L_um: float | None = None
     original_diam_um: float | None = None
@@ -117,13 +142,28 @@ def parse_soma_description(desc: dict[str, Any]) -> SomaSpec:
                     f"soma mechanism '{name}': its mod file {mod_file} does not exist; pass the "
                     "cell's mechanism folder or fix 'mod_file' in the soma description"
                 )
+        usetable = raw.get("usetable")
         mechanisms.append(SomaMechanism(
             name, mod_file, _values(raw.get("range"), f"mechanism '{name}' range"),
-            _values(raw.get("global"), f"mechanism '{name}' global")))
+            _values(raw.get("global"), f"mechanism '{name}' global"),
+            None if usetable is None else _number(usetable, f"mechanism '{name}' usetable")))
     ions_raw = desc.get("ions") or {}
     if not isinstance(ions_raw, dict):
         raise ExportError("soma description: 'ions' must be a dict ion -> {name: value}")
     ions = {_ident(ion, "ion"): _ion_values(ion, vals) for ion, vals in ions_raw.items()}
+    styles = {}
+    for ion, raw in (desc.get("ion_styles") or {}).items():
+        if not isinstance(raw, dict) or "style" not in raw:
+            raise ExportError(f"soma description: ion_styles[{ion!r}] needs a 'style' number")
+        style = _number(raw["style"], f"ion_styles[{ion!r}]['style']")
+        if style != int(style) or not 0 <= style < 128:
+            raise ExportError(f"soma description: ion_styles[{ion!r}]['style'] = {style} is not "
+                              "a value h.ion_style() returns (an integer 0..127)")
+        ci0, co0 = raw.get("ci0"), raw.get("co0")
+        styles[_ident(ion, "ion")] = IonStyle(
+            int(style),
+            None if ci0 is None else _number(ci0, f"ion_styles[{ion!r}]['ci0']"),
+            None if co0 is None else _number(co0, f"ion_styles[{ion!r}]['co0']"))
     celsius = desc.get("celsius_degC")
     return SomaSpec(
         area_um2=_number(desc["area_um2"], "area_um2", positive=True),
@@ -132,6 +172,7 @@ def parse_soma_description(desc: dict[str, Any]) -> SomaSpec:
         celsius_degC=None if celsius is None else _number(celsius, "celsius_degC"),
         mechanisms=tuple(mechanisms),
         ions=ions,
+        ion_styles=styles,
         sections=tuple(str(s) for s in desc.get("sections", ())),
         original_L_um=desc.get("L_um"),
         original_diam_um=desc.get("diam_um"),

@@ -9,7 +9,10 @@ are process-wide, so the template only records them in a comment; export.json ca
 from __future__ import annotations
 
 from mod_export.mod_info import ModInfo
-from mod_export.soma import SomaMechanism, SomaSpec
+from mod_export.soma import IonStyle, SomaMechanism, SomaSpec
+
+# NEURON's initial-concentration defaults (<ion>i0_<ion>_ion, <ion>o0_<ion>_ion).
+_ION_DEFAULTS = {"na": (10.0, 140.0), "k": (54.4, 2.5), "ca": (5e-05, 2.0)}
 
 
 def _lit(x: float) -> str:
@@ -37,6 +40,25 @@ def _global_lines(mech: SomaMechanism, info: ModInfo | None) -> list[str]:
         else:
             lines.append(f"    {hoc} = {_lit(value)}  // mod default "
                          f"{_lit(info.parameter_defaults[bare])}")
+    if mech.usetable is not None and mech.usetable != 1.0:
+        lines.append(f"    usetable_{mech.name} = {_lit(mech.usetable)}  // default 1")
+    return lines
+
+
+def _ion_global_lines(ion: str, style: IonStyle) -> list[str]:
+    """Initial-concentration globals: they matter only where the style initialises them."""
+    if not style.arguments[4]:  # cinit = 0: concentrations are not set from the globals
+        return []
+    defaults = _ION_DEFAULTS.get(ion)
+    lines = []
+    for i, (name, value) in enumerate(((f"{ion}i0_{ion}_ion", style.ci0),
+                                       (f"{ion}o0_{ion}_ion", style.co0))):
+        if value is None:
+            continue
+        if defaults is None:
+            lines.append(f"    {name} = {_lit(value)}  // NEURON default unknown here: set")
+        elif value != defaults[i]:
+            lines.append(f"    {name} = {_lit(value)}  // NEURON default {_lit(defaults[i])}")
     return lines
 
 
@@ -88,21 +110,25 @@ def render_template(spec: SomaSpec, template: str, mechanism: str, cell_name: st
         out.append(f"        insert {mech.name}")
         out += [f"        {hoc_range_name(n, mech.name)} = {_lit(v)}"
                 for n, v in mech.range_values.items()]
-    if spec.ions:
+    ions = list(spec.ions) + [ion for ion in spec.ion_styles if ion not in spec.ions]
+    if ions:
         # After all inserts: inserting a mechanism that uses an ion resets its values.
-        out.append("        // ion reversal potentials / concentrations as in the original soma")
-    for ion, values in spec.ions.items():
-        if values:
-            out.append(f"        insert {ion}_ion")
-            out += [f"        {n} = {_lit(v)}" for n, v in values.items()]
+        out.append("        // ion style, reversal potentials and concentrations as in the "
+                   "original soma")
+    for ion in ions:
+        out.append(f"        insert {ion}_ion")
+        if ion in spec.ion_styles:
+            args = ", ".join(str(a) for a in spec.ion_styles[ion].arguments)
+            out.append(f'        ion_style("{ion}_ion", {args})')
+        out += [f"        {n} = {_lit(v)}" for n, v in spec.ions.get(ion, {}).items()]
     out += [f"        axial = new {mechanism}(0.5)", "    }"]
     global_lines = [line for mech in spec.mechanisms
                     for line in _global_lines(mech, mod_infos.get(mech.name))]
+    global_lines += [line for ion, style in spec.ion_styles.items()
+                     for line in _ion_global_lines(ion, style)]
     if global_lines:
-        out.append("    // Mechanism GLOBALs are process-wide: an assignment here affects every "
-                   "cell")
-        out.append("    // using that mechanism; only values differing from the mod default are "
-                   "set.")
+        out.append("    // GLOBALs are process-wide: an assignment here affects every cell using")
+        out.append("    // that mechanism or ion; only values differing from the default are set.")
         out += global_lines
     out += ["}", "", f"endtemplate {template}", ""]
     return "\n".join(out)
