@@ -54,25 +54,30 @@ def _neuron_message(stderr_text: str) -> str:
     if start is None:
         return "\n    ".join(lines[-8:]) if lines else "(NEURON printed no message)"
     block = [lines[start]]
-    for ln in lines[start + 1:]:
-        if ln.startswith("NEURON:") or re.match(r"\s{4,}\w+\(", ln):
-            break  # the next error, or the hoc call stack
+    for ln in lines[start + 1:start + 5]:
+        if ln.startswith("NEURON:"):
+            break  # the next error
         block.append(ln)
+        if ln.strip() == "^":
+            break  # the caret under the offending token ends the message; the stack follows
     return "\n    ".join(block)
 
 
-def _raise_hoc_error(what: str, stderr_text: str, mechanisms_dir: Path | None) -> None:
+def _raise_hoc_error(subject: str, action: str, stderr_text: str,
+                     mechanisms_dir: Path | None) -> None:
     message = _neuron_message(stderr_text)
     missing = _MISSING_MECH.search(stderr_text)
     if missing:
-        name = missing.group(1) or "a mechanism"
-        searched = f"the mechanisms folder {mechanisms_dir}" if mechanisms_dir else (
-            "no mechanisms folder (set 'mechanisms' in cell.json)")
+        name = repr(missing.group(1)) if missing.group(1) else "a mechanism"
+        searched = f"no .mod file in {mechanisms_dir} defines it; add its .mod file there" if (
+            mechanisms_dir) else ("no mechanisms folder is set: put its .mod file in a "
+                                  "'mechanisms' folder beside the cell or name the folder with "
+                                  "'mechanisms' in cell.json")
         raise MechanismError(
-            f"{what} uses mechanism {name!r}, which is neither built into NEURON nor defined "
-            f"by a .mod file in {searched}; add its .mod file there.\n    {message}"
+            f"{subject} uses mechanism {name}, which is not built into NEURON, and {searched}."
+            f"\n    {message}"
         )
-    raise CellLoadError(f"{what} failed with a hoc error:\n    {message}")
+    raise CellLoadError(f"{action} {subject} failed with a hoc error:\n    {message}")
 
 
 def load_hoc_file(h: Any, path: Path, mechanisms_dir: Path | None = None) -> None:
@@ -84,7 +89,7 @@ def load_hoc_file(h: Any, path: Path, mechanisms_dir: Path | None = None) -> Non
         except RuntimeError:
             error = True
     if error:
-        _raise_hoc_error(f"loading {path}", cap.text, mechanisms_dir)
+        _raise_hoc_error(str(path), "loading", cap.text, mechanisms_dir)
     _echo(cap.text)
 
 
@@ -112,7 +117,7 @@ def instantiate_template(
         except RuntimeError:
             error = True
     if error:
-        _raise_hoc_error(f"creating the cell {call}", cap.text, mechanisms_dir)
+        _raise_hoc_error(f"the cell {call}", "creating", cap.text, mechanisms_dir)
     _echo(cap.text)
     return cell
 

@@ -200,7 +200,8 @@ def find_soma(h: Any, sections: list, spec: CellSpec, handle: Any) -> list:
         raise CellLoadError(
             f"no identifiable soma in {_source(spec)}: looked for sections whose name starts with "
             f"'soma' and for a SectionList 'somatic', found neither (section names: {names}). "
-            "Name the soma in cell.json, e.g. \"soma\": \"<section or SectionList name>\""
+            "Name the soma in cell.json, e.g. \"soma\": \"<section or SectionList name>\" "
+            "(or soma=... in load_cell_spec)"
         )
     return found
 

@@ -170,6 +170,8 @@ def _run_nrnivmodl(folder: Path, mods: list[Path]) -> None:
     if proc.returncode == 0 and library_path(folder) is not None:
         return
     output = _ANSI.sub("", proc.stdout + "\n" + proc.stderr)
+    # The private build folder means nothing to the user: show generated files by name.
+    output = output.replace(f"{folder}/{platform.machine()}/", "").replace(f"{folder}/", "")
     culprit, lines = _compile_error(output, mods)
     where = f"{culprit}" if culprit else "one of " + ", ".join(str(m) for m in mods)
     raise MechanismError(
@@ -182,7 +184,7 @@ def _run_nrnivmodl(folder: Path, mods: list[Path]) -> None:
 _NOISE = re.compile(
     r"^(\s*->|\s*=>|Translating|Thread Safe|NOTE:|refer to|Traceback|\s+File |\s+raise |"
     r"\s+subprocess|subprocess\.|make: \*\*\* Waiting|cfiles|Mod files:|MODOBJS|Creating|"
-    r"/.*\bnrnivmodl\b|Notice:|$)"
+    r"/.*\bnrnivmodl\b|Notice:|\S*$)"
 )
 
 
