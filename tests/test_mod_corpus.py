@@ -11,6 +11,8 @@ import copy
 import json
 import math
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,16 @@ def test_header_cites_published_equations(path: Path):
         f"{path.name}: reference does not say which equations/table")
     assert "Written for reduce-cell from" in header
     assert ENTRIES[path.stem]["reference"].strip()
+
+
+@pytest.mark.parametrize("path", MOD_FILES, ids=lambda p: p.stem)
+def test_units_are_consistent(path: Path, tmp_path: Path):
+    """NEURON's modlunit accepts every file (declared units agree through each expression)."""
+    modlunit = shutil.which("modlunit")
+    assert modlunit, "modlunit (ships with the neuron wheel) is not on PATH"
+    proc = subprocess.run([modlunit, str(path)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_suffixes_unique_and_clear_of_neuron_and_ca1_names():

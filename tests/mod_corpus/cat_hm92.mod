@@ -92,8 +92,8 @@ PROCEDURE rates(vm (mV)) {
     UNITSON
 }
 
-FUNCTION ghk(vm (mV), ci (mM), co (mM)) (mA/cm2) {
-    : GHK flux per unit permeability; (mA/cm2)/(cm/s) for concentrations in mM
+FUNCTION ghk(vm (mV), ci (mM), co (mM)) (.001 coul/cm3) {
+    : GHK current per unit permeability, (mA/cm2)/(cm/s) = 0.001 C/cm3, for concentrations in mM
     LOCAL zeta
     UNITSOFF
     zeta = 2 * FARADAY * vm * 0.001 / (R * (celsius + 273.15))

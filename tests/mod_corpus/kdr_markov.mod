@@ -80,7 +80,7 @@ PROCEDURE rates(vm (mV)) {
     UNITSON
 }
 
-FUNCTION linoid(vm (mV), th (mV), rate (/ms), q (mV)) (/ms) {
+FUNCTION linoid(vm (mV), th (mV), rate (/ms-mV), q (mV)) (/ms) {
     : rate (vm - th) / (1 - exp(-(vm - th)/q)); tends to rate q (1 + (vm - th)/(2q)) at vm = th
     LOCAL x
     x = (vm - th) / q

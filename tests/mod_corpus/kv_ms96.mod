@@ -34,8 +34,8 @@ PARAMETER {
     gbar = 0.03 (S/cm2)
     tha = 25 (mV)
     qa = 9 (mV)
-    Ra = 0.02 (/ms)
-    Rb = 0.002 (/ms)
+    Ra = 0.02 (/ms-mV)
+    Rb = 0.002 (/ms-mV)
     temp = 23 (degC)
     q10 = 2.3
 }
@@ -82,7 +82,7 @@ PROCEDURE trates(vm (mV)) {
     UNITSON
 }
 
-FUNCTION trap0(x (mV), th (mV), rate (/ms), q (mV)) (/ms) {
+FUNCTION trap0(x (mV), th (mV), rate (/ms-mV), q (mV)) (/ms) {
     : rate (x - th) / (1 - exp(-(x - th)/q)), whose value at x = th is rate q
     if (fabs((x - th) / q) > 1e-6) {
         trap0 = rate * (x - th) / (1 - exp(-(x - th) / q))

@@ -37,15 +37,15 @@ UNITS {
 CONSTANT {
     tha = -35 (mV)
     qa = 9 (mV)
-    Ra = 0.182 (/ms)
-    Rb = 0.124 (/ms)
+    Ra = 0.182 (/ms-mV)
+    Rb = 0.124 (/ms-mV)
     thi1 = -50 (mV)
     thi2 = -75 (mV)
     qi = 5 (mV)
     thinf = -65 (mV)
     qinf = 6.2 (mV)
-    Rg = 0.0091 (/ms)
-    Rd = 0.024 (/ms)
+    Rg = 0.0091 (/ms-mV)
+    Rd = 0.024 (/ms-mV)
 }
 
 PARAMETER {
@@ -107,7 +107,7 @@ PROCEDURE trates(vm (mV)) {
     UNITSON
 }
 
-FUNCTION trap0(x (mV), th (mV), rate (/ms), q (mV)) (/ms) {
+FUNCTION trap0(x (mV), th (mV), rate (/ms-mV), q (mV)) (/ms) {
     : rate (x - th) / (1 - exp(-(x - th)/q)), whose value at x = th is rate q
     if (fabs((x - th) / q) > 1e-6) {
         trap0 = rate * (x - th) / (1 - exp(-(x - th) / q))
