@@ -87,3 +87,20 @@ def step_spikes(
 def many_summaries(specs: list[CellSpec]) -> list[dict[str, Any]]:
     """Build several cells that share no compiled mechanisms in one process (SWC + built-ins)."""
     return [instantiate_cell(spec).summary() for spec in specs]
+
+
+def summary_and_warnings(spec: CellSpec) -> tuple[dict[str, Any], list[str]]:
+    """Build the cell, recording the warnings the loader gives."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = instantiate_cell(spec).summary()
+    return info, [str(w.message) for w in caught]
+
+
+def build_twice(spec: CellSpec) -> list[dict[str, Any]]:
+    """Instantiate the same spec twice in one process (keeping both alive)."""
+    first = instantiate_cell(spec)
+    second = instantiate_cell(spec)
+    return [first.summary(), second.summary()]

@@ -91,6 +91,11 @@ def test_hoc_syntax_error(tmp_path):
     assert "syntax error" in msg and "near line 3" in msg and "diam = = 3" in msg
 
 
+def test_hoc_file_without_sections(tmp_path):
+    with pytest.raises(CellLoadError, match=r"cell\.hoc created no sections"):
+        _summary(_hoc(tmp_path, "x = 1\n"))
+
+
 def test_hoc_runtime_error(tmp_path):
     spec = _hoc(tmp_path, "create soma\nx = 1/0\n")
     with pytest.raises(CellLoadError, match=r"(?s)division by zero.*near line 2"):
@@ -142,3 +147,21 @@ def test_biophysics_errors_at_build_time(models_dir, tmp_path):
     bio.write_text(json.dumps({"sections": {"dend": {"set": {"gnabar_hh": 0.1}}}}))
     with pytest.raises(CellLoadError, match=r"cannot set 'gnabar_hh' in dend"):
         _summary(load_cell_spec(models_dir / "ball_and_stick", biophysics=bio))
+
+
+def test_disconnected_sections_are_reported(tmp_path):
+    text = "create soma, dend, axon\nconnect dend(0), soma(1)\n"
+    info, warned = run_isolated("tests.cell_workers:summary_and_warnings",
+                                spec=_hoc(tmp_path, text))
+    assert info["n_sections"] == 3
+    assert len(warned) == 1 and "1 section(s) are not connected to the soma (axon)" in warned[0]
+
+
+def test_building_twice_in_one_process(models_dir):
+    template = load_cell_spec(models_dir / "ball_and_stick" / "template")
+    first, second = run_isolated("tests.cell_workers:build_twice", spec=template)
+    assert first["soma_sections"] == ["BallAndStick[0].soma"]
+    assert second["soma_sections"] == ["BallAndStick[1].soma"] and second["n_sections"] == 2
+    with pytest.raises(CellLoadError, match="already built in this process"):
+        run_isolated("tests.cell_workers:build_twice",
+                     spec=load_cell_spec(models_dir / "ball_and_stick"))

@@ -161,3 +161,28 @@ def test_loading_a_spec_does_not_import_neuron(models_dir):
         "assert 'neuron' not in sys.modules, 'neuron imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def _has_yaml() -> bool:
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(_has_yaml(), reason="PyYAML installed: YAML is read, not refused")
+def test_yaml_biophysics_without_pyyaml(tmp_path):
+    (tmp_path / "b.yaml").write_text("sections:\n  all:\n    Ra: 100\n")
+    shutil.copy(DATA / "swc" / "morph_minimal.swc", tmp_path / "m.swc")
+    with pytest.raises(CellLoadError, match=r"b\.yaml: reading YAML needs PyYAML"):
+        load_cell_spec(tmp_path / "m.swc", biophysics=tmp_path / "b.yaml")
+
+
+def test_yaml_biophysics(tmp_path):
+    pytest.importorskip("yaml")
+    (tmp_path / "b.yaml").write_text("sections:\n  all:\n    Ra: 100\n    insert: {pas: {}}\n")
+    shutil.copy(DATA / "swc" / "morph_minimal.swc", tmp_path / "m.swc")
+    spec = load_cell_spec(tmp_path / "m.swc", biophysics=tmp_path / "b.yaml")
+    assert spec.biophysics_data["sections"]["all"] == {"Ra": 100.0, "insert": {"pas": {}},
+                                                       "set": {}}

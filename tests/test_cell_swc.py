@@ -102,4 +102,13 @@ def test_multi_point_soma_ca1():
         stems[soma] = stems.get(soma, 0) + 1
     assert info["soma_seg"] == max(stems, key=stems.get) + "(0.5)"
     balance = run_isolated("tests.cell_workers:axial_balance", spec=spec, amp_nA=0.3)
-    assert balance["max_abs_axial_nA"] > 0.05 and balance["max_abs_diff_nA"] < 1e-9
+    assert balance["max_abs_axial_nA"] > 0.05 and balance["max_abs_diff_nA"] < 1e-11
+
+
+def test_swc_cell_twice_in_one_process():
+    spec = load_cell_spec(SWC / "morph_minimal.swc", biophysics=DATA / "hh_pas.json")
+    first, second = run_isolated("tests.cell_workers:build_twice", spec=spec)
+    assert first["n_sections"] == second["n_sections"] == 4
+    assert first["soma_sections"] == ["morph_minimal.soma[0]"]
+    assert second["soma_sections"] == ["morph_minimal_1.soma[0]"]
+    assert len(first["soma_children"]) == len(second["soma_children"]) == 3

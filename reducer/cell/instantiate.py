@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from reducer.cell.swc import load_swc
 from reducer.errors import CellLoadError
 
 # SectionList names (Import3d / BluePyOpt convention) that also select a standard group.
+# Plain hoc files already run here (NEURON's load_file would silently skip a second load).
+_LOADED_HOC_CELLS: set[str] = set()
 _GROUP_LISTS = {"soma": "somatic", "axon": "axonal", "dend": "basal", "apic": "apical"}
 
 
@@ -107,6 +110,13 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
         if spec.kind == "swc":
             handle = load_swc(h, spec.morphology, spec.name)
         elif spec.kind == "hoc":
+            if str(spec.hoc_file) in _LOADED_HOC_CELLS:
+                raise CellLoadError(
+                    f"{spec.hoc_file} was already built in this process; a plain hoc cell's "
+                    "top-level sections exist once per process: build it again in a fresh one "
+                    "(reducer.isolated.run_isolated)"
+                )
+            _LOADED_HOC_CELLS.add(str(spec.hoc_file))
             load_hoc_file(h, spec.hoc_file, spec.mechanisms_dir)
         else:
             for path in spec.load_files:
@@ -119,6 +129,7 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
         raise CellLoadError(f"{_source(spec)} created no sections")
 
     soma = find_soma(h, sections, spec, handle)
+    _warn_disconnected(sections, soma, spec)
     groups = section_groups(h, sections, soma, handle, spec)
     bio = spec.biophysics_data
     if bio is not None:
@@ -151,6 +162,20 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
     )
 
 
+def _warn_disconnected(sections: list, soma: list, spec: CellSpec) -> None:
+    """Warn about sections outside the soma's tree: simulated, yet invisible at the soma."""
+    tree = set(soma[0].wholetree())
+    loose = [s.name() for s in sections if s not in tree]
+    if loose:
+        shown = ", ".join(loose[:5]) + (" ..." if len(loose) > 5 else "")
+        warnings.warn(
+            f"{_source(spec)}: {len(loose)} section(s) are not connected to the soma ({shown}); "
+            "they cost simulation time but cannot affect the soma (hoc placeholders such as "
+            "'create axon[1]' left unused?)",
+            stacklevel=3,
+        )
+
+
 def _source(spec: CellSpec) -> str:
     if spec.kind == "swc":
         return str(spec.morphology)
@@ -179,11 +204,17 @@ def _section_list(h: Any, holder: Any, name: str) -> list | None:
 
 
 def find_soma(h: Any, sections: list, spec: CellSpec, handle: Any) -> list:
-    """The soma sections: named by ``spec.soma``, else sections named soma*, else ``somatic``."""
+    """The soma sections: named by ``spec.soma``, else sections named soma*, else ``somatic``.
+
+    ``spec.soma`` may be a SectionList name (on the template object or at hoc top level), a
+    section base name (``soma`` selects ``soma[0]``, ``soma[1]`` ...) or one section's name
+    (``soma[1]`` or ``Cell[0].soma[1]``).
+    """
     names = sorted({base_name(s) for s in sections})
     if spec.soma:
         listed = _section_list(h, handle, spec.soma)
-        found = [s for s in sections if base_name(s) == spec.soma or s.name() == spec.soma]
+        found = [s for s in sections if spec.soma in (
+            base_name(s), s.name(), s.name().rsplit(".", 1)[-1])]
         if listed is not None:
             found = [s for s in sections if s in set(listed)]
         if not found:

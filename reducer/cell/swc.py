@@ -19,6 +19,7 @@ from typing import Any
 from reducer.errors import CellLoadError
 
 SWC_COLUMNS = "id type x y z radius parent"
+_INSTANCES: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,10 @@ def load_swc(h: Any, path: Path, name: str) -> SwcCell:
     reader.quiet = 1
     reader.input(str(path))
     gui = h.Import3d_GUI(reader, False)
-    cell = SwcCell(name)
+    # Several cells from one file in a process get distinct section names (name, name_1 ...).
+    count = _INSTANCES.get(name, 0)
+    _INSTANCES[name] = count + 1
+    cell = SwcCell(name if count == 0 else f"{name}_{count}")
     gui.instantiate(cell)
     if not getattr(cell, "soma", None):
         raise CellLoadError(f"{path}: Import3d made no soma section from the type-1 samples")
