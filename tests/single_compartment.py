@@ -102,3 +102,56 @@ def spike_times(t_ms: np.ndarray, v: np.ndarray, threshold_mV: float = -20.0) ->
     idx = np.nonzero(~above[:-1] & above[1:])[0]
     frac = (threshold_mV - v[idx]) / (v[idx + 1] - v[idx])
     return t_ms[idx] + frac * (t_ms[idx + 1] - t_ms[idx])
+
+
+def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict],
+                       usetable: bool = False) -> list[dict]:
+    """Run corpus-style recipes (tests/mod_corpus/recipe.py contract) one after another in
+    this process; return each one's NEURON trace, the electrode current of every step and
+    ``describe_soma`` of the soma. ``usetable`` sets every ``usetable_<suffix>``."""
+    from neuron import h
+
+    if lib:
+        h.nrn_load_dll(str(lib))
+    from reducer.nmodl2jax import describe_soma
+
+    out = []
+    for entry in entries:
+        soma_spec, sim = entry["soma"], entry["sim"]
+        ions, stim_spec = entry.get("ions", {}), entry["stimulus"]
+        h.celsius = soma_spec["celsius"]
+        h.dt = sim["dt_ms"]
+        h.secondorder = 0
+        if "cai" in ions:
+            h.cai0_ca_ion = ions["cai"]
+        if "cao" in ions:
+            h.cao0_ca_ion = ions["cao"]
+        soma = h.Section(name="soma")
+        soma.nseg = 1
+        soma.L = soma_spec["L_um"]
+        soma.diam = soma_spec["diam_um"]
+        soma.cm = soma_spec["cm"]
+        seg = soma(0.5)
+        for mech, params in entry["insert"].items():
+            soma.insert(mech)
+            for name, value in params.items():
+                setattr(seg, f"{name}_{mech}", value)
+            if hasattr(h, f"usetable_{mech}"):
+                setattr(h, f"usetable_{mech}", 1.0 if usetable else 0.0)
+        for name, value in ions.items():
+            if hasattr(seg, name):
+                setattr(seg, name, value)
+        stim = h.IClamp(seg)
+        stim.delay = stim_spec["delay_ms"]
+        stim.dur = stim_spec["duration_ms"]
+        stim.amp = stim_spec["amp_nA"]
+        v_vec = h.Vector().record(seg._ref_v)
+        i_vec = h.Vector().record(stim._ref_i)
+        desc = describe_soma([soma], [Path(f) for f in mod_files])
+        h.finitialize(sim["v_init_mV"])
+        for _ in range(int(round(sim["tstop_ms"] / sim["dt_ms"]))):
+            h.fadvance()
+        out.append({"name": entry["name"], "v": np.array(v_vec),
+                    "i_stim": np.array(i_vec)[1:], "desc": desc})
+        del v_vec, i_vec, stim, seg, soma
+    return out

@@ -32,6 +32,10 @@ def suffix_map(mod_files: list[Path]) -> dict[str, Path]:
     return out
 
 
+def _writes_conc(info) -> bool:
+    return any(w in (u.ion + "i", u.ion + "o") for u in info.useions for w in u.write)
+
+
 def _mech_order() -> dict[str, int]:
     from neuron import h
 
@@ -79,16 +83,22 @@ def describe_soma(soma_sections: list, mod_files: list[Path]) -> dict:
             if n.endswith("_ion") or n in _SKIP or n in names:
                 continue
             names.append(n)
-    names.sort(key=lambda n: order.get(n, 10**6))
-    mechanisms = []
-    ions: set[str] = set()
+    infos = {}
     for n in names:
         path = files.get(n)
         if path is None and n not in BUILTIN_MECHANISMS:
             raise MechanismError(
                 f"soma mechanism {n}: no .mod file with SUFFIX {n} among the cell's mechanism "
                 "files, and it is not a NEURON built-in the translator knows (hh, pas)")
-        info = read_mod(path if path is not None else builtin_mod_path(n))
+        infos[n] = read_mod(path if path is not None else builtin_mod_path(n))
+    # NEURON runs mechanisms that WRITE an ion concentration right after the ion mechanisms
+    # (nrn_writes_conc reorders memb_order_), then the rest in mechanism-type order.
+    names.sort(key=lambda n: (0 if _writes_conc(infos[n]) else 1, order.get(n, 10**6)))
+    mechanisms = []
+    ions: set[str] = set()
+    for n in names:
+        path = files.get(n)
+        info = infos[n]
         missing = [s for s in segs if not hasattr(s, n)]
         if missing:
             raise MechanismError(f"mechanism {n} is inserted in only part of the soma; "

@@ -167,6 +167,7 @@ class KineticBlock:
             interp.assign(s, x[i], frame)
 
     def steady(self, frame: Frame) -> None:
-        """STEADYSTATE sparse: repeated huge backward-Euler steps."""
-        for _ in range(STEADY_STEPS):
+        """STEADYSTATE sparse as scopmath's _ss_sparse: one backward-Euler step of 1e9 ms
+        from the states' start values (0) for a linear scheme, repeated for a nonlinear one."""
+        for _ in range(1 if self.linear else STEADY_STEPS):
             self.step(frame, STEADY_DT_MS)

@@ -46,13 +46,14 @@ def simulate_single_compartment(membrane, area_um2: float, cm_uF_per_cm2: float,
     """
     i_stim = jnp.asarray(i_stim_nA, dtype=jnp.float64)
     v0 = jnp.asarray(v_init_mV, dtype=jnp.float64)
-    state = membrane.init(v0, dt_ms)
 
     def body(carry, i_n):
         st, v = carry
         st, v = membrane_step(membrane, st, v, i_n, area_um2, cm_uF_per_cm2, dt_ms)
         return (st, v), v
 
-    run = jax.jit(lambda st, v, stim: jax.lax.scan(body, (st, v), stim)[1])
-    vs = run(state, v0, i_stim)
-    return jnp.concatenate([v0[None], vs])
+    def run(v, stim):
+        state = membrane.init(v, dt_ms)
+        return jnp.concatenate([v[None], jax.lax.scan(body, (state, v), stim)[1]])
+
+    return jax.jit(run)(v0, i_stim)
