@@ -87,7 +87,8 @@ def test_concurrent_compiles_of_the_same_files(tmp_path):
     mod.write_text(LEAK.read_text().replace("SUFFIX leak_p08", "SUFFIX leak_twin"))
     code = (
         "import sys; from reducer.cell import compile_mechanisms; "
-        "print(compile_mechanisms(sys.argv[1], cache_dir=sys.argv[2]))"
+        "print(compile_mechanisms(sys.argv[1], cache_dir=sys.argv[2])); "
+        "assert 'neuron' not in sys.modules  # compiling leaves this process NEURON-free"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [

@@ -12,6 +12,7 @@ files are safe (the loser discards its copy) and a folder that exists is always 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -85,14 +86,26 @@ def _as_mod_list(mod_files_or_dir: str | Path | Iterable[str | Path]) -> list[Pa
 
 def mechanisms_hash(mod_files: Iterable[Path]) -> str:
     """Hash of the .mod files (names + contents), NEURON version and architecture."""
-    import neuron  # the version is part of the key: libraries are not portable across versions
-
     digest = hashlib.sha256()
-    digest.update(f"neuron {neuron.__version__} {platform.machine()}\0".encode())
+    # The NEURON version is part of the key: libraries are not portable across versions.
+    digest.update(f"neuron {_neuron_version()} {platform.machine()}\0".encode())
     for mod in sorted(mod_files, key=lambda p: p.name):
         digest.update(mod.name.encode() + b"\0")
         digest.update(mod.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
+
+
+def _neuron_version() -> str:
+    # From the package metadata, so compiling needs no NEURON import in the calling process
+    # (importing NEURON auto-loads ./x86_64 and fixes the process's mechanism set).
+    for dist in ("neuron", "neuron-nightly", "neuron-gpu"):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    import neuron
+
+    return str(neuron.__version__)
 
 
 def cache_root() -> Path:
