@@ -155,3 +155,11 @@ def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict
                     "i_stim": np.array(i_vec)[1:], "desc": desc})
         del v_vec, i_vec, stim, seg, soma
     return out
+
+
+def suffix_of(mod_file: Path) -> str:
+    """The SUFFIX of a density-mechanism .mod file."""
+    from reducer.nmodl2jax import suffix_map
+
+    (name,) = suffix_map([Path(mod_file)]).keys()
+    return name
