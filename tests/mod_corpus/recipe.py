@@ -252,3 +252,14 @@ def call_functions(lib_path: str, calls: list[tuple[str, tuple[float, ...]]]) ->
     """Evaluate mechanism FUNCTIONs (hoc names such as ``vtrap_NaTa_t``) at given arguments."""
     h = _h(lib_path)
     return [float(getattr(h, name)(*args)) for name, args in calls]
+
+
+def max_abs_dv_between(entry_a: dict[str, Any], entry_b: dict[str, Any], lib_path: str,
+                       table_mechs: list[str] | None = None,
+                       t_until_ms: float | None = None) -> float:
+    """Largest |V_a - V_b| (mV) between two recipes run in this process (same dt, tstop),
+    over ``t <= t_until_ms`` if given."""
+    a = simulate_recipe(entry_a, lib_path, table_mechs=table_mechs)
+    b = simulate_recipe(entry_b, lib_path, table_mechs=table_mechs)
+    keep = a["t_ms"] <= (np.inf if t_until_ms is None else t_until_ms)
+    return float(np.max(np.abs(a["v_mV"][keep] - b["v_mV"][keep])))
