@@ -176,6 +176,20 @@ def build_membrane(desc: dict) -> Membrane:
                 raise NmodlTranslationError(
                     f"{mech.info.path}: USEION {u.ion}: the soma description has no values "
                     f"for ion {u.ion}; describe the soma with describe_soma()")
-    return Membrane(mechanisms, ions, styles, charges, init_conc, celsius,
-                    float(consts.get("R", GAS_CONSTANT)), float(consts.get("FARADAY", FARADAY)),
-                    float(desc.get("dt_ms", 0.025)))
+    membrane = Membrane(mechanisms, ions, styles, charges, init_conc, celsius,
+                        float(consts.get("R", GAS_CONSTANT)),
+                        float(consts.get("FARADAY", FARADAY)), float(desc.get("dt_ms", 0.025)))
+    _trace_once(membrane)
+    return membrane
+
+
+def _trace_once(membrane: Membrane) -> None:
+    """Trace init/current/advance abstractly (no arithmetic) so that every construct met
+    while evaluating the blocks is checked now, before any training starts."""
+
+    def one_step(v):
+        state = membrane.init(v)
+        _, _, state = membrane.current(state, v)
+        return membrane.advance(state, v, membrane.dt_ms)
+
+    jax.eval_shape(one_step, jax.ShapeDtypeStruct((), jnp.float64))

@@ -117,6 +117,10 @@ def read_mod(path: Path | str) -> ModInfo:
     src = ModSource(path.resolve(), text)
     from neuron.nmodl import NmodlDriver
 
+    include = src.find_line(r"^\s*INCLUDE\b")
+    if include:  # the parser would try to open the file relative to the cwd
+        raise src.error(include, "INCLUDE", "is not supported; paste the included text into "
+                        "the file")
     try:
         program = NmodlDriver().parse_string(text)
     except RuntimeError as exc:

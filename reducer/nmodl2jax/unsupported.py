@@ -50,7 +50,10 @@ def check_supported(tree: Node, src: ModSource) -> None:
             keyword, what = _REJECT[node.kind]
             if keyword == "[":
                 line = src.find_line(r"\w\s*\[")
-                construct = f"array {node.name}" if node.children else "array"
+                try:
+                    construct = f"array {node.name}"
+                except ValueError:
+                    construct = "array"
             else:
                 line = src.word_line(keyword)
                 construct = keyword
