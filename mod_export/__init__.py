@@ -19,6 +19,7 @@ from mod_export.axial_mod import (
 from mod_export.compile import compile_mechanisms
 from mod_export.export import ExportResult, export_reduced_cell
 from mod_export.loader import build, load_template, read_export
+from mod_export.merge import merge_mechanisms
 from mod_export.soma import SomaSpec, parse_soma_description
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "compile_mechanisms",
     "export_reduced_cell",
     "load_template",
+    "merge_mechanisms",
     "parse_soma_description",
     "read_export",
     "render_axial_mod",

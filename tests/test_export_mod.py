@@ -16,6 +16,7 @@ from mod_export import (
     check_nmodl_syntax,
     compile_mechanisms,
     export_reduced_cell,
+    merge_mechanisms,
     render_axial_mod,
     write_axial_mod,
 )
@@ -239,3 +240,43 @@ def test_compile_failure_names_the_file_and_nocmodl_message(tmp_path):
         compile_mechanisms(tmp_path)
     message = str(err.value)
     assert "broken_x.mod" in message and "line 3" in message
+
+
+def _nmodl_binary() -> Path | None:
+    import importlib.util
+
+    data = Path(importlib.util.find_spec("neuron").origin).parent / ".data"
+    exe = data / "bin" / "nmodl"
+    return exe if exe.is_file() else None
+
+
+@pytest.mark.parametrize("use_table", [False, True])
+def test_coreneuron_code_generator_accepts_the_mod(tmp_path, use_table):
+    import os
+    import subprocess
+
+    exe = _nmodl_binary()
+    if exe is None:
+        pytest.skip("this NEURON wheel ships no nmodl transpiler")
+    path = write_axial_mod(random_model(4, 3), tmp_path, "cn", use_table=use_table)
+    env = dict(os.environ, NMODLHOME=str(exe.parent.parent))
+    proc = subprocess.run([str(exe), path.name, "--coreneuron", "-o", "cpp"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "cpp" / f"{path.stem}.cpp").is_file()
+    assert "error" not in (proc.stdout + proc.stderr).lower()
+
+
+def test_merge_keeps_shared_mods_once_and_refuses_conflicts(tmp_path):
+    a = export_reduced_cell(random_model(2, 1, seed=1), ca1_soma_description(), tmp_path / "a",
+                            "ca1", v_init_mV=-70.0, compile=False)
+    b = export_reduced_cell(random_model(2, 1, seed=2), ca1_soma_description(), tmp_path / "b",
+                            "ca1", v_init_mV=-70.0, use_table=True, compile=False)
+    merged = merge_mechanisms([a.out_dir, b.out_dir], tmp_path / "lib", compile=False)
+    assert sorted(p.name for p in merged.glob("*.mod")) == sorted(
+        [a.mod_file.name, b.mod_file.name, "kdr_p08.mod", "km_p08.mod", "leak_p08.mod",
+         "na_p08.mod"])
+    (b.mechanisms_dir / "km_p08.mod").write_text(
+        (b.mechanisms_dir / "km_p08.mod").read_text().replace("taumax = 1000", "taumax = 900"))
+    with pytest.raises(ExportError, match="define the same mechanism 'km_p08' differently"):
+        merge_mechanisms([a.out_dir, b.out_dir], tmp_path / "lib2", compile=False)

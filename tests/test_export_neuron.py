@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mod_export import export_reduced_cell, state_name, write_axial_mod
+from mod_export import export_reduced_cell, merge_mechanisms, state_name, write_axial_mod
 from mod_export.compile import compile_mechanisms
 from reducer.hybrid import GatedAxialCurrent
 from reducer.isolated import run_isolated
@@ -117,6 +117,26 @@ def record_exports(ca1_dir: str, hh_dir: str, hh_stim_nA: list[float]) -> dict:
         (out["ca1"].append(entry) if cell is not hh_cell else out.__setitem__("hh", entry))
     out["hh"]["i_stim_nA"] = np.array(rec_stim)
     return out
+
+
+def run_merged(lib_dir: str, export_dirs: list[str]) -> list[dict]:
+    """Load one merged library, then each export's template; simulate one cell of each."""
+    from neuron import h, load_mechanisms
+
+    from mod_export.loader import load_template
+
+    assert load_mechanisms(lib_dir)
+    cells = [load_template(folder)() for folder in export_dirs]
+    stims = []
+    for cell in cells:
+        stims.append(h.IClamp(cell.soma(0.5)))
+        stims[-1].delay, stims[-1].dur, stims[-1].amp = 1.0, 1e9, 0.5
+    recs = [h.Vector().record(cell.soma(0.5)._ref_v) for cell in cells]
+    h.dt = DT_MS
+    h.finitialize(-70.0)
+    while h.t < 50.0 - 1e-9:
+        h.fadvance()
+    return [{"v": np.array(r), "axial": c.axial.hname()} for r, c in zip(recs, cells, strict=True)]
 
 
 # ---------------------------------------------------------------- JAX side
@@ -323,3 +343,19 @@ def test_network_sizes_compile_and_match_jax(variants, index):
         assert err_z < 1e-4 and err_i < 1e-9
     else:
         assert err_z < 1e-9 and err_i < 1e-9
+
+
+@pytest.mark.slow
+def test_exports_sharing_soma_mechanisms_run_from_one_merged_library(exports, tmp_path):
+    ca1_table, _, _ = exports
+    exact = export_reduced_cell(CA1_MODEL, ca1_soma_description(), tmp_path / "exact",
+                                "ca1_n120", v_init_mV=-70.4, use_table=False, compile=False)
+    lib = merge_mechanisms([ca1_table.out_dir, exact.out_dir], tmp_path / "lib")
+    runs = run_isolated("tests.test_export_neuron:run_merged", timeout_s=300, lib_dir=str(lib),
+                        export_dirs=[str(ca1_table.out_dir), str(exact.out_dir)])
+    assert runs[0]["axial"].startswith(ca1_table.mechanism)
+    assert runs[1]["axial"].startswith(exact.mechanism)
+    # the same model with and without TABLE: same spikes, voltages within table error
+    assert spike_times_ms(runs[0]["v"]).size >= 2
+    np.testing.assert_allclose(spike_times_ms(runs[0]["v"]), spike_times_ms(runs[1]["v"]),
+                               atol=0.05)
