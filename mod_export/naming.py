@@ -53,3 +53,8 @@ def mechanism_name(cell_name: str, digest: str) -> str:
 def template_name(cell_name: str, digest: str) -> str:
     """``Reduced_<cell>_<hash>``: the hoc template name of the reduced cell."""
     return f"Reduced_{sanitize_identifier(cell_name)}_{digest}"
+
+
+def comment_safe(text: str, max_len: int = 60) -> str:
+    """``text`` fit for a one-line hoc / NMODL comment or TITLE (no newlines or odd bytes)."""
+    return re.sub(r"[^\w.\-\[\], ]", "_", str(text))[:max_len]

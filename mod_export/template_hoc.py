@@ -9,6 +9,7 @@ are process-wide, so the template only records them in a comment; export.json ca
 from __future__ import annotations
 
 from mod_export.mod_info import ModInfo
+from mod_export.naming import comment_safe
 from mod_export.soma import IonStyle, SomaMechanism, SomaSpec
 
 # NEURON's initial-concentration defaults (<ion>i0_<ion>_ion, <ion>o0_<ion>_ion).
@@ -79,7 +80,8 @@ def render_template(spec: SomaSpec, template: str, mechanism: str, cell_name: st
 
     d = spec.diam_um
     celsius = "unknown" if spec.celsius_degC is None else f"{spec.celsius_degC} degC"
-    origin = ", ".join(spec.sections) or "soma"
+    origin = comment_safe(", ".join(spec.sections) or "soma", 200)
+    cell_name = comment_safe(cell_name)
     out = [
         f"// Reduced single-compartment model of the cell '{cell_name}' "
         f"(reduce-cell {__version__}, mod_export).",

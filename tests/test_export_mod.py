@@ -280,3 +280,16 @@ def test_merge_keeps_shared_mods_once_and_refuses_conflicts(tmp_path):
         (b.mechanisms_dir / "km_p08.mod").read_text().replace("taumax = 1000", "taumax = 900"))
     with pytest.raises(ExportError, match="define the same mechanism 'km_p08' differently"):
         merge_mechanisms([a.out_dir, b.out_dir], tmp_path / "lib2", compile=False)
+
+
+def test_cell_names_cannot_break_the_generated_files(tmp_path):
+    name = "evil\nendtemplate x\n}"
+    res = export_reduced_cell(random_model(2, 1), hh_soma_description(), tmp_path, name,
+                              v_init_mV=-65.0, compile=False)
+    hoc = res.hoc_file.read_text()
+    lines = hoc.splitlines()
+    assert [ln for ln in lines if ln.startswith("endtemplate")] == [f"endtemplate {res.template}"]
+    assert all(ln.startswith("//") for ln in lines if "evil" in ln and "ax_evil" not in ln
+               and "Reduced_evil" not in ln)
+    check_nmodl_syntax(res.mod_file.read_text(), res.mechanism)
+    assert res.mod_file.read_text().splitlines()[0].startswith("TITLE Learned axial current")

@@ -139,6 +139,32 @@ def run_merged(lib_dir: str, export_dirs: list[str]) -> list[dict]:
     return [{"v": np.array(r), "axial": c.axial.hname()} for r, c in zip(recs, cells, strict=True)]
 
 
+def run_network_threads(folder: str, n_cells: int = 8) -> dict:
+    """``n_cells`` cells of one export, each driven differently, run with 1 and 2 threads."""
+    from neuron import h
+
+    from mod_export.loader import load_template
+
+    template = load_template(folder)
+    cells = [template() for _ in range(n_cells)]
+    stims = []
+    for k, cell in enumerate(cells):
+        stims.append(h.IClamp(cell.soma(0.5)))
+        stims[-1].delay, stims[-1].dur, stims[-1].amp = 1.0, 1e9, 0.1 + 0.05 * k
+    recs = [h.Vector().record(cell.soma(0.5)._ref_v) for cell in cells]
+    pc = h.ParallelContext()
+    out = {}
+    for n_threads in (1, 2):
+        pc.nthread(n_threads)
+        h.dt = DT_MS
+        h.finitialize(-70.4)
+        while h.t < 60.0 - 1e-9:
+            h.fadvance()
+        out[n_threads] = np.array([np.array(r) for r in recs])
+    pc.nthread(1)
+    return out
+
+
 # ---------------------------------------------------------------- JAX side
 
 @eqx.filter_jit
@@ -300,6 +326,15 @@ def test_two_cells_of_one_export_are_independent(exports):
     for cell in (weak, strong):
         err_z, err_i = compare(CA1_MODEL, cell["v"], cell)
         assert err_z < 1e-4 and err_i < 1e-9  # TABLE export: interpolation error, see below
+
+
+def test_network_of_cells_runs_identically_on_two_threads(exports):
+    ca1, _, _ = exports
+    runs = run_isolated("tests.test_export_neuron:run_network_threads", timeout_s=300,
+                        folder=str(ca1.out_dir))
+    counts = [spike_times_ms(v).size for v in runs[1]]
+    assert counts == sorted(counts) and counts[-1] > counts[0] > 0  # each cell its own drive
+    np.testing.assert_array_equal(runs[1], runs[2])
 
 
 def test_neuron_states_and_current_equal_jax_without_table(exports):
