@@ -141,6 +141,8 @@ def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict
         for name, value in ions.items():
             if hasattr(seg, name):
                 setattr(seg, name, value)
+        for name, value in entry.get("globals", {}).items():
+            setattr(h, name, value)
         stim = h.IClamp(seg)
         stim.delay = stim_spec["delay_ms"]
         stim.dur = stim_spec["duration_ms"]

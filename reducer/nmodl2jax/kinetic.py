@@ -3,7 +3,7 @@
 Each ``~ A + B <-> C (kf, kb)`` contributes ``kf*A*B - kb*C`` to the rates of its species,
 ``~ S << (flux)`` adds a flux, ``COMPARTMENT vol {S}`` makes ``vol * dS/dt = rates``, and
 ``CONSERVE a + b + c = total`` replaces the equation of its last state by the conservation
-law. The step solves ``vol*(x1 - x0)/dt = rates(x1)`` by Newton's method (one step is exact
+law (in amounts: each state times its COMPARTMENT volume, as nocmodl writes it). The step solves ``vol*(x1 - x0)/dt = rates(x1)`` by Newton's method (one step is exact
 for first-order schemes); STEADYSTATE takes huge steps of the same solver.
 """
 
@@ -155,7 +155,8 @@ class KineticBlock:
             vol = jnp.stack([jnp.asarray(v, dtype=jnp.float64) for v in vols])
             r = vol * (x - x0) / dt - rates
             for (rows, total), k in zip(cons, replaced, strict=True):
-                r = r.at[k].set(sum(c * x[i] for i, c in rows.items()) - total)
+                # nocmodl weights the conserved sum by the COMPARTMENT volumes
+                r = r.at[k].set(sum(c * vol[i] * x[i] for i, c in rows.items()) - total)
             return r
 
         x = x0

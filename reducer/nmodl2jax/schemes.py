@@ -3,8 +3,11 @@
 * ``cnexp``: every equation ``x' = f`` linear in ``x`` (``f = a*x + b`` with ``a, b`` free of
   ``x`` as written, other names treated as constants, as nocmodl's parser does) becomes the
   exact exponential step ``x += (1 - exp(dt*a)) * (-b/a - x)``, evaluated in statement order;
-  an equation that does not contain ``x`` becomes ``x += dt*f``. If any equation is
-  nonlinear nocmodl falls back to ``derivimplicit`` for the block, and so do we.
+  an equation that does not contain ``x`` becomes ``x += dt*f``. If nocmodl cannot
+  differentiate some equation (``x`` in a function call, denominator or power) it solves the
+  block with ``derivimplicit``, and so do we. A polynomial nonlinearity (``x*x``) nocmodl
+  differentiates but cannot linearise; it then emits ``x += (1 - exp(dt*df/dx))*(-x)``,
+  which we reproduce (see :data:`POLY`).
 * ``derivimplicit``: backward Euler ``x1 = x0 + dt*f(x1)`` solved by Newton's method.
 * ``euler``: all derivatives from the current values, then ``x += dt*f``.
 * KINETIC ``sparse``: backward Euler on the reaction system (CONSERVE replaces one equation,
@@ -22,14 +25,20 @@ from reducer.nmodl2jax.interp import Frame, Handlers, Interpreter
 
 jax.config.update("jax_enable_x64", True)
 
-CONST, LINEAR, NONLINEAR = 0, 1, 2
+CONST, LINEAR, POLY, NONLINEAR = 0, 1, 2, 3
 NEWTON_ITERS = 6
 STEADY_DT_MS = 1e9
 STEADY_STEPS = 7
 
 
 def linearity(node: Node, state: str) -> int:
-    """CONST, LINEAR or NONLINEAR: how expression ``node`` depends on variable ``state``."""
+    """How expression ``node`` depends on variable ``state``, as nocmodl's cvode_parse sees it.
+
+    CONST (no ``state``), LINEAR, POLY (nonlinear but built from ``+ - *`` and division by
+    state-free expressions, which nocmodl can differentiate symbolically) or NONLINEAR
+    (``state`` inside a function call, a denominator or a power: nocmodl cannot
+    differentiate it and solves the block with derivimplicit).
+    """
     k = node.kind
     if k in ("Integer", "Double", "Float"):
         return CONST
@@ -49,7 +58,9 @@ def linearity(node: Node, state: str) -> int:
         if op in "+-":
             return max(a, b)
         if op == "*":
-            return NONLINEAR if (a and b) else max(a, b)
+            if a == NONLINEAR or b == NONLINEAR:
+                return NONLINEAR
+            return POLY if (a and b) else max(a, b)
         if op == "/":
             return NONLINEAR if b else a
         return NONLINEAR if (a or b) else CONST
@@ -67,7 +78,8 @@ def derivative_equations(block: Node) -> list[tuple[str, Node]]:
 
 
 def cnexp_possible(block: Node) -> bool:
-    """True if nocmodl would solve this DERIVATIVE block with ``cnexp`` (all linear)."""
+    """True if nocmodl would solve this DERIVATIVE block with ``cnexp``: every equation's
+    right-hand side can be differentiated by nocmodl (see :func:`linearity`)."""
     return all(linearity(rhs, s) != NONLINEAR for s, rhs in derivative_equations(block))
 
 
@@ -87,6 +99,11 @@ def run_cnexp(interp: Interpreter, block: Node, frame: Frame, dt: float) -> None
 
         if kind == CONST:
             new = x + dt * interp.eval(rhs, fr)
+        elif kind == POLY:
+            # nocmodl emits x += (1 - exp(dt*df/dx)) * (b - x) with an empty b for equations
+            # it can differentiate but not linearise; reproduce what NEURON computes.
+            _, a = jax.jvp(f_of, (jnp.asarray(x, dtype=jnp.float64),), (jnp.float64(1.0),))
+            new = x + (1.0 - jnp.exp(dt * a)) * (-x)
         else:
             f, a = jax.jvp(f_of, (jnp.asarray(x, dtype=jnp.float64),), (jnp.float64(1.0),))
             # f = a*x + b  =>  -b/a - x = -f/a
