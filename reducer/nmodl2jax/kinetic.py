@@ -3,7 +3,8 @@
 Each ``~ A + B <-> C (kf, kb)`` contributes ``kf*A*B - kb*C`` to the rates of its species,
 ``~ S << (flux)`` adds a flux, ``COMPARTMENT vol {S}`` makes ``vol * dS/dt = rates``, and
 ``CONSERVE a + b + c = total`` replaces the equation of its last state by the conservation
-law (in amounts: each state times its COMPARTMENT volume, as nocmodl writes it). The step solves ``vol*(x1 - x0)/dt = rates(x1)`` by Newton's method (one step is exact
+law (in amounts: each state times its COMPARTMENT volume, as nocmodl writes it). The step
+solves ``vol*(x1 - x0)/dt = rates(x1)`` by Newton's method (one step is exact
 for first-order schemes); STEADYSTATE takes huge steps of the same solver.
 """
 
