@@ -41,7 +41,8 @@ class Protocol:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ValueError(f"protocol {self.name!r}: unknown kind {self.kind!r}; use one of {KINDS}")
+            raise ValueError(
+                f"protocol {self.name!r}: unknown kind {self.kind!r}; use one of {KINDS}")
 
     def n_steps(self, dt_ms: float) -> int:
         return int(round(self.duration_ms / dt_ms))
@@ -162,35 +163,36 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         raise ValueError(f"unknown protocol scale {scale!r}")
     train = (
         _step("train_step_1.3R", 1.3 * r),
-        _step("train_step_2R", 2.0 * r),
+        _step("train_step_1.8R", 1.8 * r),
         _step("train_step_-1R", -1.0 * r, dur=300.0),
-        Protocol("train_ramp", "ramp", 900.0, dict(delay_ms=50, dur_ms=800, amp_start_nA=0.0,
-                                                   amp_end_nA=2.5 * r)),
+        Protocol("train_ramp", "ramp", 900.0, dict(delay_ms=50, dur_ms=800, amp_start_nA=-0.5 * r,
+                                                   amp_end_nA=2.0 * r)),
         Protocol("train_ou_a", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=1.1 * r,
                                                         sigma_nA=0.5 * r, tau_ms=5.0, seed=1)),
         Protocol("train_ou_b", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=0.6 * r,
                                                         sigma_nA=1.0 * r, tau_ms=2.0, seed=2)),
     )
     validation = (
-        _step("val_step_1.6R", 1.6 * r),
+        _step("val_step_1.5R", 1.5 * r),
         Protocol("val_ou", "ou_noise", 800.0, dict(delay_ms=50, dur_ms=750, mean_nA=0.9 * r,
                                                    sigma_nA=0.7 * r, tau_ms=3.0, seed=3)),
     )
     test = (
-        _step("test_step_2.8R_long", 2.8 * r, dur=1200.0,
-              note="out of distribution: amplitude above the trained range, 3x longer stimulus"),
+        _step("test_step_2.2R_long", 2.2 * r, dur=1000.0,
+              note="out of distribution: amplitude above every trained step, 2.5x longer"),
         _step("test_step_-2R", -2.0 * r, dur=400.0,
               note="out of distribution: hyperpolarisation twice the trained depth"),
         _step("test_step_1.15R", 1.15 * r, dur=600.0,
               note="held out: near-threshold amplitude never trained on"),
         Protocol("test_ou_seed", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=1.0 * r,
-                 sigma_nA=0.8 * r, tau_ms=4.0, seed=4), note="held out: new noise seed and statistics"),
+                 sigma_nA=0.8 * r, tau_ms=4.0, seed=4),
+                 note="held out: new noise seed and statistics"),
         Protocol("test_chirp", "chirp", 1000.0, dict(delay_ms=50, dur_ms=900, offset_nA=0.8 * r,
                  amp_nA=0.8 * r, f0_hz=1.0, f1_hz=20.0),
                  note="out of distribution: stimulus kind never trained on"),
     )
     fi = tuple(
         _step(f"fi_{a:.2f}R", a * r, delay=50, dur=500, tail=0)
-        for a in (0.8, 1.2, 1.6, 2.0, 2.5, 3.0, 3.5)
+        for a in (0.8, 1.2, 1.6, 2.0, 2.4, 2.8)
     )
     return ProtocolSet(train, validation, test, fi)

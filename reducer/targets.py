@@ -179,7 +179,7 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
     total_ms = sum(p.duration_ms for p in protocols)
     prog = Progress(total_ms, label)
     offset = 0.0
-    for job, p in zip(jobs, protocols):
+    for job, p in zip(jobs, protocols, strict=True):
         path = Path(job["path"])
         meta = {**base_meta, "protocol": p.to_dict(), "protocol_digest": p.digest()}
         if not (path.exists() and _meta_matches(path, meta)):
