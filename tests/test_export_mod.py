@@ -91,7 +91,7 @@ def hh_soma_description(area_um2: float = 1256.6370614359173) -> dict:
 @pytest.mark.parametrize("n_states", [1, 10, 40])
 @pytest.mark.parametrize("n_hidden", [0, 1, 8, 16])
 def test_generated_mod_parses_with_short_lines(n_states, n_hidden, use_table):
-    name, text = render_axial_mod(random_model(n_states, n_hidden), "ca1_n120",
+    name, text = render_axial_mod(random_model(n_states, n_hidden), "a_rather_long_cell_name" * 4,
                                   use_table=use_table)
     check_nmodl_syntax(text, name)
     assert max(len(line) for line in text.splitlines()) <= 100
