@@ -105,10 +105,11 @@ def spike_times(t_ms: np.ndarray, v: np.ndarray, threshold_mV: float = -20.0) ->
 
 
 def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict],
-                       usetable: bool = False) -> list[dict]:
+                       usetable: bool | None = False) -> list[dict]:
     """Run corpus-style recipes (tests/mod_corpus/recipe.py contract) one after another in
     this process; return each one's NEURON trace, the electrode current of every step and
-    ``describe_soma`` of the soma. ``usetable`` sets every ``usetable_<suffix>``."""
+    ``describe_soma`` of the soma. ``usetable`` sets every ``usetable_<suffix>``; None
+    keeps NEURON's default (tables on) except for the recipe's ``usetable_off`` list."""
     from neuron import h
 
     if lib:
@@ -137,7 +138,9 @@ def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict
             for name, value in params.items():
                 setattr(seg, f"{name}_{mech}", value)
             if hasattr(h, f"usetable_{mech}"):
-                setattr(h, f"usetable_{mech}", 1.0 if usetable else 0.0)
+                on = mech not in entry.get("usetable_off", []) if usetable is None \
+                    else usetable
+                setattr(h, f"usetable_{mech}", 1.0 if on else 0.0)
         for name, value in ions.items():
             if hasattr(seg, name):
                 setattr(seg, name, value)

@@ -6,8 +6,9 @@ and what it needs to fire) is simulated in NEURON (fresh process) and, from
 ``describe_soma`` of that very soma, in JAX under the same current clamp (the electrode
 current NEURON used in each step). Accepted: max |dV| <= 0.05 mV before the first spike,
 the same number of spikes, and spike times within 0.05 ms over 200 ms of repetitive firing.
-TABLEs are switched off in NEURON (``usetable_<suffix> = 0``); the translator evaluates
-the tabulated functions directly.
+Built-ins and models run with TABLEs off (``usetable_<suffix> = 0``, direct evaluation on
+both sides); corpus recipes run with NEURON's default (tables on) except where the recipe
+lists ``usetable_off``, and the translation then interpolates the same tables.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def neuron_runs() -> dict[str, dict]:
         mods = sorted(CORPUS_DIR.glob("*.mod"))
         lib = compile_mods(mods)
         for r in run_isolated("tests.single_compartment:neuron_recipes_run", lib=str(lib),
-                              mod_files=[str(m) for m in mods], entries=entries):
+                              mod_files=[str(m) for m in mods], entries=entries,
+                              usetable=None):
             runs[f"corpus:{r['name']}"] = r
     return runs
 

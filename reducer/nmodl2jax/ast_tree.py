@@ -76,4 +76,9 @@ def to_tree(program) -> Node:
         node.extra["block"] = sb.block_name.get_node_name()
         node.extra["method"] = sb.method.get_node_name() if sb.method else None
         node.extra["steadystate"] = sb.steadystate.get_node_name() if sb.steadystate else None
+    tables = visitor.AstLookupVisitor().lookup(program, ast.AstNodeType.TABLE_STATEMENT)
+    tree_tables = [n for n in tree.walk() if n.kind == "TableStatement"]
+    for node, ts in zip(tree_tables, tables, strict=True):
+        node.extra["table_vars"] = [v.get_node_name() for v in ts.table_vars]
+        node.extra["has_range"] = getattr(ts, "from") is not None
     return tree

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from reducer.errors import NmodlTranslationError
 from reducer.nmodl2jax.ast_tree import Node
 from reducer.nmodl2jax.modinfo import ModInfo
 
@@ -84,12 +85,15 @@ class Handlers:
 class Interpreter:
     """Executes the blocks of one mechanism on :class:`Frame` objects."""
 
-    def __init__(self, info: ModInfo, constants: dict[str, float]) -> None:
+    def __init__(self, info: ModInfo, constants: dict[str, float],
+                 usetable: bool = False) -> None:
         self.info = info
         self.src = info.source
         self.constants = dict(BUILTIN_CONSTANTS)
         self.constants.update(constants)
+        self.usetable = usetable
         self._depth = 0
+        self._tables: dict[str, tuple] = {}
 
     # -- errors --------------------------------------------------------------------
     def error(self, construct: str, what: str, word: str | None = None):
@@ -171,11 +175,16 @@ class Interpreter:
         raise self.error(f"call {name}()", "unknown function; define it as a FUNCTION in "
                          "the file", name)
 
-    def call_user(self, name: str, args: list[Value], frame: Frame) -> Value:
+    def call_user(self, name: str, args: list[Value], frame: Frame,
+                  direct: bool = False) -> Value:
         fn = self.info.callables[name]
         if len(args) != len(fn.args):
             raise self.error(f"call {name}()", f"takes {len(fn.args)} arguments, "
                              f"got {len(args)}", name)
+        if self.usetable and not direct:
+            table = self._table_of(name, frame)
+            if table is not None:
+                return self._lookup_table(name, table, args[0], frame)
         self._depth += 1
         if self._depth > 50:
             raise self.error(f"call {name}()", "recursion is not supported", name)
@@ -186,6 +195,64 @@ class Interpreter:
         self.exec_block(fn.body, inner, Handlers())
         self._depth -= 1
         return inner.local[name] if fn.is_function else 0.0
+
+    # -- TABLE (NEURON's linear interpolation, used where usetable_<suffix> = 1) ------------
+    def _table_of(self, name: str, frame: Frame):
+        """The tabulated values of FUNCTION/PROCEDURE ``name``, built as nocmodl's
+        ``_check_<name>`` does (grid by repeated ``x += dx``), or None without a TABLE."""
+        if name in self._tables:
+            return self._tables[name]
+        fn = self.info.callables[name]
+        stmt = next((st for st in fn.body.children if st.kind == "TableStatement"), None)
+        if stmt is None or not stmt.extra.get("has_range") or len(fn.args) != 1:
+            self._tables[name] = None
+            return None
+        # Build once from constants (outside any trace); a table whose body reads
+        # per-compartment variables is rebuilt from their current values at each trace.
+        concrete = Frame({k: v for k, v in frame.env.items() if is_concrete(v)})
+        for out in stmt.extra["table_vars"]:  # written by the body, never read before
+            concrete.env.setdefault(out, 0.0)
+        try:
+            with jax.ensure_compile_time_eval():
+                table = self._build_table(name, fn, stmt, concrete)
+            self._tables[name] = table
+            return table
+        except NmodlTranslationError:
+            return self._build_table(name, fn, stmt, frame)
+
+    def _build_table(self, name: str, fn, stmt: Node, frame: Frame):
+        lo, hi, n = (float(self.eval(e, frame)) for e in stmt.children[-3:])
+        n = int(n)
+        dx = (hi - lo) / n
+        grid, x = [], lo
+        for _ in range(n + 1):
+            grid.append(x)
+            x += dx
+        outs = [name] if fn.is_function else list(stmt.extra["table_vars"])
+        values: dict[str, list] = {o: [] for o in outs}
+        for xg in grid:
+            f = Frame(dict(frame.env), {}, {})
+            res = self.call_user(name, [xg], f, direct=True)
+            for o in outs:
+                values[o].append(res if o == name and fn.is_function else f.env[o])
+        tables = {o: jnp.stack([jnp.asarray(v, dtype=jnp.float64) for v in vals])
+                  for o, vals in values.items()}
+        return (lo, 1.0 / dx, n, tables)
+
+    def _lookup_table(self, name: str, table, x: Value, frame: Frame) -> Value:
+        tmin, mfac, n, tables = table
+        xi = mfac * (jnp.asarray(x, dtype=jnp.float64) - tmin)
+        i = jnp.clip(jnp.floor(xi), 0, n - 1).astype(jnp.int32)
+        theta = xi - i
+        result: Value = 0.0
+        for out, t in tables.items():
+            val = t[i] + theta * (t[i + 1] - t[i])
+            val = jnp.where(xi <= 0.0, t[0], jnp.where(xi >= n, t[n], val))
+            if out == name and self.info.callables[name].is_function:
+                result = val
+            else:
+                self.assign(out, val, frame)
+        return result
 
     # -- statements ----------------------------------------------------------------------
     def exec_block(self, block: Node | None, frame: Frame, handlers: Handlers) -> None:

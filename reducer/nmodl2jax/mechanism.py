@@ -48,7 +48,7 @@ class Mechanism:
 
     def __init__(self, info: ModInfo, range_values: dict[str, float],
                  global_values: dict[str, float], celsius_degC: float, diam_um: float,
-                 area_um2: float, dt_ms: float = 0.025) -> None:
+                 area_um2: float, dt_ms: float = 0.025, usetable: bool = False) -> None:
         self.info = info
         self.name = info.suffix
         self.ion_vars = info.ion_vars()
@@ -79,7 +79,7 @@ class Mechanism:
         constants.update(info.constants)
         constants.update({"celsius": float(celsius_degC), "diam": float(diam_um),
                           "area": float(area_um2), "dt": float(dt_ms)})
-        self.interp = Interpreter(info, constants)
+        self.interp = Interpreter(info, constants, usetable)
         self.copy_in = [n for n in self.ion_vars if n not in self.own_currents]
         self.written_ion_vars = [w for u in info.useions for w in u.write
                                  if w not in self.own_currents]

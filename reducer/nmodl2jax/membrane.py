@@ -157,7 +157,8 @@ def build_membrane(desc: dict) -> Membrane:
             raise NmodlTranslationError(
                 f"{path}: SUFFIX {info.suffix} does not match mechanism name {m['name']}")
         mechanisms.append(Mechanism(info, m.get("range", {}), m.get("global", {}), celsius,
-                                    diam, area, float(desc.get("dt_ms", 0.025))))
+                                    diam, area, float(desc.get("dt_ms", 0.025)),
+                                    usetable=bool(m.get("usetable", 0.0))))
     ions = {}
     styles = {}
     charges = {}

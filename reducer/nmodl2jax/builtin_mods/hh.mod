@@ -12,8 +12,9 @@ membrane current and its application to conduction and excitation in nerve. J Ph
     alpha_h = 0.07 exp(-(v+65)/20)        beta_h = 1/(exp(-(v+35)/10) + 1)
     alpha_n = 0.01 vtrap(-(v+55), 10)     beta_n = 0.125 exp(-(v+65)/80)
     ina = gnabar m^3 h (v - ena), ik = gkbar n^4 (v - ek), il = gl (v - el)
-NEURON's own hh tabulates the rates (usetable_hh = 1 by default); this text evaluates them
-directly, which equals NEURON with usetable_hh = 0.
+NEURON's hh tabulates the rates over -100..100 mV in 200 steps (usetable_hh = 1 by
+default); the TABLE statement below says the same, so the translator interpolates exactly
+as NEURON does where usetable_hh = 1 and evaluates directly where it is 0.
 ENDCOMMENT
 
 NEURON {
@@ -84,6 +85,7 @@ DERIVATIVE states {
 
 PROCEDURE rates(v (mV)) {
     LOCAL alpha, beta, sum, q10
+    TABLE minf, mtau, hinf, htau, ninf, ntau DEPEND celsius FROM -100 TO 100 WITH 200
     UNITSOFF
     q10 = 3^((celsius - 6.3) / 10)
     alpha = 0.1 * vtrap(-(v + 40), 10)
