@@ -19,6 +19,7 @@ import pytest
 
 from mod_export import export_reduced_cell, merge_mechanisms, state_name, write_axial_mod
 from mod_export.compile import compile_mechanisms
+from reducer.errors import ExportError
 from reducer.hybrid import GatedAxialCurrent
 from reducer.isolated import run_isolated
 from tests.test_export_mod import ca1_soma_description, hh_soma_description, random_model
@@ -398,3 +399,13 @@ def test_exports_sharing_soma_mechanisms_run_from_one_merged_library(exports, tm
     assert t_table.size >= 2
     np.testing.assert_allclose(spike_times_ms(runs[0]["v"]), spike_times_ms(runs[1]["v"]),
                                atol=0.05)
+
+
+def test_smoke_test_reports_neuron_errors_in_the_template(tmp_path):
+    desc = hh_soma_description()
+    desc["mechanisms"][0]["name"] = "hh_unknown"  # claims to be a built-in, but is none
+    with pytest.raises(ExportError) as err:
+        export_reduced_cell(random_model(1, 0), desc, tmp_path, "bad", v_init_mV=-65.0)
+    message = str(err.value)
+    assert "smoke test" in message and "hh_unknown" in message
+    assert not (tmp_path / "export.json").exists()
