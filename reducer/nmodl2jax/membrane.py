@@ -32,6 +32,10 @@ FARADAY = 96485.33212331001
 
 State = dict[str, Any]
 
+# NEURON's defaults (erev mV, ci mM, co mM, charge) for values a description leaves out.
+_ION_DEFAULTS = {"na": (50.0, 10.0, 140.0, 1.0), "k": (-77.0, 54.4, 2.5, 1.0),
+                 "ca": (132.4579341637009, 5e-5, 2.0, 2.0)}
+
 
 class Membrane:
     """The soma's mechanisms as pure JAX functions (see module docstring)."""
@@ -164,13 +168,13 @@ def build_membrane(desc: dict) -> Membrane:
     charges = {}
     init_conc = {}
     for ion, vals in desc.get("ions", {}).items():
-        ions[ion] = {"e": float(vals["e" + ion]), "ci": float(vals[ion + "i"]),
-                     "co": float(vals[ion + "o"])}
+        e0, ci0, co0, z0 = _ION_DEFAULTS.get(ion, (0.0, 1.0, 1.0, 1.0))
+        ci, co = float(vals.get(ion + "i", ci0)), float(vals.get(ion + "o", co0))
+        ions[ion] = {"e": float(vals.get("e" + ion, e0)), "ci": ci, "co": co}
         st = desc.get("ion_styles", {}).get(ion, {})
         styles[ion] = int(st.get("style", 0))
-        charges[ion] = float(st.get("charge", 1.0))
-        init_conc[ion] = (float(st.get("ci0", vals[ion + "i"])),
-                          float(st.get("co0", vals[ion + "o"])))
+        charges[ion] = float(st.get("charge", z0))
+        init_conc[ion] = (float(st.get("ci0", ci)), float(st.get("co0", co)))
     for mech in mechanisms:
         for u in mech.info.useions:
             if u.ion not in ions:
