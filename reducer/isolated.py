@@ -44,6 +44,8 @@ def run_isolated(target: str, /, *, timeout_s: float | None = None, **kwargs: An
         with open(job, "wb") as f:
             pickle.dump({"target": target, "kwargs": kwargs}, f)
         env = dict(os.environ)
+        # No GUI in worker processes (also silences NEURON's "no DISPLAY" warning).
+        env.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
         # The child must import this very package even when it is not installed.
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in [_project_root(), env.get("PYTHONPATH", "")] if p

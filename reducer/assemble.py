@@ -1,0 +1,149 @@
+"""Gather a run's outputs (dataset, trained model, NEURON validation, timings) into the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reducer import metrics as M
+from reducer.hybrid.cell import HybridCell
+from reducer.progress import log
+from reducer.protocols import Protocol, ProtocolSet
+from reducer.report import (
+    FICurve,
+    HeldoutProtocol,
+    LearnedCurves,
+    Provenance,
+    ReportData,
+    SpeedTimings,
+    TrainingSummary,
+    write_report,
+)
+from reducer.validate import _stim_window, simulate_jax, time_jax
+
+
+def learned_curves(model, v_min: float = -100.0, v_max: float = 50.0, n: int = 301):
+    import jax
+
+    v = np.linspace(v_min, v_max, n)
+    z_inf, tau = jax.vmap(model.gates)(v)
+    return LearnedCurves(v_mV=v, z_inf=np.asarray(z_inf).T, tau_ms=np.asarray(tau).T)
+
+
+def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, exports, val,
+                    cal: dict[str, float]) -> dict[str, Any]:
+    from reducer.targets import Dataset
+
+    dt = run.dt_ms
+    meta = targets["meta"]
+    v_rest = float(meta["v_rest_mV"])
+    membrane = run.membrane(targets["soma"])
+    soma = targets["soma"]
+    cell = HybridCell(axial=result.model, membrane=membrane, area_um2=float(soma["area_um2"]),
+                      cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+    test = list(ps.test)
+    log("simulating the held-out protocols in JAX (same model as the export)")
+    v_jax = simulate_jax(cell, test, dt, v_rest)
+    jax_s = time_jax(cell, _by_name(test, val["timing_protocol"]), dt, v_rest)
+
+    full = Dataset.load([Path(p) for p in targets["splits"]["test"]])
+    red = val["traces"]["reduced"]
+    base = val["traces"].get("baseline", {})
+    heldout = []
+    for name, tr in zip(full.names, full.traces, strict=True):
+        p = _by_name(test, name)
+        heldout.append(HeldoutProtocol(
+            name=name, kind=p.kind, regime=p.note or "held out", t_ms=tr["t_ms"],
+            i_stim_nA=tr["i_stim_nA"], v_full_mV=tr["v_soma_mV"],
+            v_reduced_mV=red[name]["v_mV"], v_jax_mV=v_jax[name],
+            v_baseline_mV=base[name]["v_mV"] if name in base else None,
+            i_axial_full_nA=tr["i_axial_nA"], i_axial_reduced_nA=red[name]["i_axial_nA"],
+            stim_window_ms=_stim_window(p)))
+
+    fi = Dataset.load([Path(p) for p in targets["splits"]["fi"]])
+    amps, r_full, r_red, r_base = [], [], [], []
+    for name, tr in zip(fi.names, fi.traces, strict=True):
+        p = _by_name(list(ps.fi_steps), name)
+        w0, w1 = _stim_window(p)
+        t = tr["t_ms"]
+        amps.append(p.params["amp_nA"])
+        r_full.append(M.firing_rate_hz(M.spike_times(t, tr["v_soma_mV"]), w0, w1))
+        r_red.append(M.firing_rate_hz(M.spike_times(t, red[name]["v_mV"]), w0, w1))
+        if name in base:
+            r_base.append(M.firing_rate_hz(M.spike_times(t, base[name]["v_mV"]), w0, w1))
+    fi_curve = FICurve(np.array(amps), np.array(r_full), np.array(r_red),
+                       np.array(r_base) if r_base else None)
+
+    tm = val["timing"]
+    speed = SpeedTimings(full_s=tm["full_s"], reduced_s=tm["reduced_s"],
+                         soma_only_s=tm["soma_only_s"], simulated_ms=val["simulated_ms"],
+                         repeats=run.opt.timing_repeats_full, baseline_s=tm.get("baseline_s"),
+                         jax_s=jax_s)
+    hist = result.history
+    losses = {k: v for k, v in hist.items() if isinstance(v, list) and v
+              and isinstance(v[0], (int, float))}
+    training = TrainingSummary(loss_history=losses, wall_time_s=hist.get("wall_s", {}),
+                               chosen_checkpoint=json.dumps(result.selection, default=str))
+    export_info = json.loads((exports["reduced"] / "export.json").read_text())
+    prov = Provenance(cell_hash=meta["cell_hash"], seed=run.opt.seed,
+                      neuron_version=meta["neuron_version"], dt_ms=dt,
+                      celsius=meta["celsius_degC"],
+                      extra={"cell": run.spec.name, "n_sections": meta["n_sections"],
+                             "n_segments": meta["n_segments"],
+                             "soma_area_um2": soma["area_um2"],
+                             "rheobase_nA": cal["rheobase_nA"],
+                             "input_resistance_MOhm": cal["input_resistance_MOhm"],
+                             "v_rest_mV": v_rest, "mechanism": export_info["mechanism"],
+                             "n_states": export_info["n_states"],
+                             "n_hidden": export_info["n_hidden"],
+                             "use_table": export_info["use_table"],
+                             "timing_protocol": val["timing_protocol"],
+                             "stage_wall_s": run.timings})
+    notes = [
+        "Full and reduced cells both run in NEURON (fixed dt, same stimulus); the reduced cell "
+        "is the exported NMODL mechanism in a one-segment soma.",
+        "Held-out protocols are never used for training or model selection (selection uses "
+        "the validation protocols, simulated closed loop in JAX).",
+        f"Timing: median of {run.opt.timing_repeats_full} (full) / "
+        f"{run.opt.timing_repeats_reduced} (reduced) runs of '{val['timing_protocol']}' "
+        f"({val['simulated_ms']:.0f} ms) in one NEURON process, one cell at a time.",
+        "Baseline: the linear filter bank of DESIGN.md (10 exponential filters of V, "
+        "least-squares readout), exported and run in NEURON the same way.",
+    ]
+    data = ReportData(cell_name=run.spec.name, provenance=prov, heldout=heldout, speed=speed,
+                      learned_curves=learned_curves(result.model), fi_curve=fi_curve,
+                      training=training, notes=notes)
+    write_report(run.out, data)
+    metrics = json.loads((run.out / "metrics.json").read_text())
+    _print_summary(metrics)
+    return metrics
+
+
+def _by_name(protocols: list[Protocol], name: str) -> Protocol:
+    for p in protocols:
+        if p.name == name:
+            return p
+    raise KeyError(name)
+
+
+def _print_summary(m: dict[str, Any]) -> None:
+    h = m["heldout"]
+    b = m.get("baseline") or {}
+    s = m["speed"]
+
+    def f(x, d=3):
+        return "n/a" if x is None else f"{x:.{d}f}"
+
+    log("held-out (reduced cell in NEURON vs full cell):")
+    log(f"  gamma(4 ms) {f(h.get('gamma_4ms'))}   gamma(2 ms) {f(h.get('gamma_2ms'))}   "
+        f"V RMSE {f(h.get('v_rmse_mV'), 2)} mV   subthreshold RMSE "
+        f"{f(h.get('subthreshold_rmse_mV'), 2)} mV   spikes {h.get('n_spikes_model')}/"
+        f"{h.get('n_spikes_ref')}")
+    if b:
+        log(f"  linear baseline: gamma(4 ms) {f(b.get('gamma_4ms'))}   subthreshold RMSE "
+            f"{f(b.get('subthreshold_rmse_mV'), 2)} mV   spikes {b.get('n_spikes_model')}")
+    log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
+        f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

@@ -1,0 +1,143 @@
+"""``reduce-cell``: reduce a NEURON cell to a single-compartment hybrid model, end to end."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+from reducer import __version__
+from reducer.errors import ReduceCellError
+
+BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_CELL = "ca1_n120"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from reducer.train import TrainConfig
+
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="reduce-cell",
+        description=(
+            "Reduce a multicompartment NEURON cell to its soma (own channels kept) plus a learned "
+            "axial current, export it as an NMODL mechanism and a hoc template, and report "
+            "accuracy on held-out stimuli and speed in NEURON. Stages: calibrate, targets "
+            "(NEURON), train (JAX), export, validate (NEURON), report. Re-running the same "
+            "command resumes after the last finished stage."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("cell", nargs="?", default=None,
+                   help="a model folder with cell.json, a .swc file (with --biophysics), or a "
+                        ".hoc file (plain, or with --template); default: the bundled "
+                        f"models/{DEFAULT_CELL}; a bare name selects a bundled model")
+    p.add_argument("--out", "-o", type=Path, default=None,
+                   help="output folder (default: runs/<cell name> in the current folder)")
+    p.add_argument("--biophysics", type=Path, help="biophysics JSON/YAML for a .swc cell")
+    p.add_argument("--mechanisms", type=Path, help="folder of the cell's .mod files")
+    p.add_argument("--template", help="hoc template name to instantiate (for a .hoc file)")
+    p.add_argument("--template-arg", action="append", default=None, dest="template_args",
+                   help="constructor argument of the template (repeat for several)")
+    p.add_argument("--load-file", action="append", default=None, dest="load_files",
+                   type=Path, help="hoc file to load before the template (repeat)")
+    p.add_argument("--soma", help="name of the soma section or SectionList, if not obvious")
+    p.add_argument("--celsius", type=float, help="temperature (default: the cell's)")
+    p.add_argument("--v-init", type=float, dest="v_init_mV", help="initial voltage in mV")
+    p.add_argument("--dt", type=float, dest="dt_ms", help="fixed time step in ms (default 0.025)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (training, windows)")
+    p.add_argument("--protocols", choices=["default", "small"], default="default",
+                   help="stimulus set: 'small' is a short set for smoke tests")
+    p.add_argument("--workers", type=int, default=2,
+                   help="parallel NEURON processes for the full-cell simulations")
+    p.add_argument("--settle-ms", type=float, default=500.0,
+                   help="time the full cell relaxes before every protocol")
+    p.add_argument("--states", type=int, default=d.n_states, help="learned gating states K")
+    p.add_argument("--hidden", type=int, default=d.n_hidden, help="hidden units H")
+    p.add_argument("--open-loop-steps", type=int, default=d.open_loop_steps,
+                   help="Adam steps of the open-loop stage")
+    p.add_argument("--epochs", type=int, default=d.closed_loop_epochs,
+                   help="closed-loop epochs (0: stop after the open loop)")
+    p.add_argument("--steps-per-epoch", type=int, default=d.closed_loop_steps_per_epoch,
+                   help="closed-loop Adam steps per epoch")
+    p.add_argument("--lr-open", type=float, default=d.open_loop_lr,
+                   help="open-loop learning rate")
+    p.add_argument("--lr-closed", type=float, default=d.closed_loop_lr,
+                   help="closed-loop learning rate")
+    p.add_argument("--window-ms", type=float, default=d.window_ms,
+                   help="closed-loop training window length")
+    p.add_argument("--use-table", action="store_true",
+                   help="tabulate z_inf(V), tau(V) in the exported NMODL (faster, approximate)")
+    p.add_argument("--timing-repeats", type=int, default=3,
+                   help="repeats of the full-cell timing run (reduced cells: 7)")
+    p.add_argument("--force", action="store_true",
+                   help="discard this output folder's earlier results and start over")
+    p.add_argument("--version", action="version", version=f"reduce-cell {__version__}")
+    return p
+
+
+def resolve_cell(args) -> object:
+    from reducer.cell import load_cell_spec
+
+    cell = args.cell
+    if cell is None:
+        path = BUNDLED_MODELS / DEFAULT_CELL
+    else:
+        path = Path(cell)
+        if not path.exists() and (BUNDLED_MODELS / cell).is_dir():
+            path = BUNDLED_MODELS / cell
+    if not path.exists():
+        raise ReduceCellError(
+            f"{path}: no such cell; give a model folder with cell.json, a .swc or a .hoc file"
+            + (f" (bundled models: {', '.join(sorted(p.name for p in BUNDLED_MODELS.iterdir() if p.is_dir()))})"  # noqa: E501
+               if BUNDLED_MODELS.is_dir() else ""))
+    overrides = {}
+    for key in ("biophysics", "mechanisms", "template", "soma", "celsius", "v_init_mV", "dt_ms"):
+        val = getattr(args, key)
+        if val is not None:
+            overrides[key] = val
+    if args.template_args:
+        overrides["template_args"] = [_num_or_str(a) for a in args.template_args]
+    if args.load_files:
+        overrides["load_files"] = args.load_files
+    return load_cell_spec(path, **overrides)
+
+
+def _num_or_str(s: str):
+    try:
+        return float(s)
+    except ValueError:
+        return s
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no GUI, no DISPLAY warning
+    try:
+        from reducer.pipeline import RunOptions, run_pipeline
+        from reducer.train import TrainConfig
+
+        spec = resolve_cell(args)
+        cfg = dataclasses.replace(
+            TrainConfig(), seed=args.seed, n_states=args.states, n_hidden=args.hidden,
+            open_loop_steps=args.open_loop_steps, closed_loop_epochs=args.epochs,
+            closed_loop_steps_per_epoch=args.steps_per_epoch, open_loop_lr=args.lr_open,
+            closed_loop_lr=args.lr_closed, window_ms=args.window_ms)
+        opts = RunOptions(seed=args.seed, protocol_scale=args.protocols,
+                          settle_ms=args.settle_ms, dt_ms=args.dt_ms, workers=args.workers,
+                          use_table=args.use_table, timing_repeats_full=args.timing_repeats,
+                          train=cfg)
+        out = args.out or Path("runs") / spec.name
+        run_pipeline(spec, out, opts, force=args.force)
+    except ReduceCellError as exc:
+        print(f"reduce-cell: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("reduce-cell: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

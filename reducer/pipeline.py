@@ -1,0 +1,257 @@
+"""The whole reduction, stage by stage, resumable: what ``reduce-cell`` runs.
+
+    calibrate  rheobase and input resistance of the full cell (NEURON)   calibration.json
+    targets    full-cell simulations of every protocol (NEURON)          data/
+    train      baseline, open loop, closed loop (JAX)                    train/
+    export     NMODL + hoc template, compiled (trained model, baseline) export/, export_baseline/
+    validate   reduced cells vs full cell in NEURON, timings             validation.pkl
+    report     metrics.json, report.html                                 metrics.json, report.html
+
+Each stage's outputs are written atomically; a stage whose outputs exist is skipped, so an
+interrupted run continues where it stopped. ``run.json`` records the cell hash and the options
+that shape the results; resuming with a different cell or options is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reducer.errors import ReduceCellError
+from reducer.progress import log
+from reducer.protocols import Protocol, ProtocolSet, default_protocols
+from reducer.train import TrainConfig
+
+STAGES = ("calibrate", "targets", "train", "export", "validate", "report")
+
+
+@dataclass
+class RunOptions:
+    """Options of one ``reduce-cell`` run (everything that shapes the results)."""
+
+    seed: int = 0
+    protocol_scale: str = "default"
+    settle_ms: float = 500.0
+    dt_ms: float | None = None
+    workers: int = 2
+    use_table: bool = False
+    timing_repeats_full: int = 3
+    timing_repeats_reduced: int = 7
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["train"] = self.train.to_dict()
+        return d
+
+    def result_shaping(self) -> dict[str, Any]:
+        d = self.to_dict()
+        for k in ("workers", "timing_repeats_full", "timing_repeats_reduced"):
+            d.pop(k)
+        return d
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=1, default=_json_default)
+    os.replace(tmp, path)
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _write_pickle(path: Path, obj: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(obj, f)
+    os.replace(tmp, path)
+
+
+class Run:
+    """One run folder: paths of every stage's outputs and the stage logic."""
+
+    def __init__(self, spec, out_dir: Path, options: RunOptions, force: bool = False):
+        self.spec = spec
+        self.out = Path(out_dir).resolve()
+        self.opt = options
+        self.dt_ms = float(options.dt_ms or spec.dt_ms)
+        if force and self.out.exists():
+            for name in ("run.json", "calibration.json", "data", "train", "export",
+                         "export_baseline", "validation.pkl", "metrics.json", "report.html"):
+                p = self.out / name
+                if p.is_dir():
+                    shutil.rmtree(p)
+                elif p.exists():
+                    p.unlink()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._check_run_file()
+        self.timings: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _check_run_file(self) -> None:
+        want = {"cell": self.spec.name, "cell_hash": self.spec.content_hash(),
+                "dt_ms": self.dt_ms, "options": self.opt.result_shaping()}
+        path = self.out / "run.json"
+        if path.exists():
+            have = json.loads(path.read_text())
+            have_cmp = {k: have.get(k) for k in want}
+            if json.loads(json.dumps(have_cmp, default=_json_default)) != json.loads(
+                    json.dumps(want, default=_json_default)):
+                diff = [k for k in want if json.dumps(have.get(k), default=_json_default)
+                        != json.dumps(want[k], default=_json_default)]
+                raise ReduceCellError(
+                    f"{self.out} holds a run with a different {', '.join(diff)}; resume it with "
+                    "the same cell and options, choose another --out, or pass --force to start "
+                    "over there")
+        else:
+            _write_json(path, {**want, "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+    def stage(self, name: str, fn) -> Any:
+        t0 = time.perf_counter()
+        log(f"== {name} ==")
+        result = fn()
+        self.timings[name] = time.perf_counter() - t0
+        log(f"== {name} done in {self.timings[name]:.1f} s ==")
+        return result
+
+    # ------------------------------------------------------------------ stages
+
+    def calibrate(self) -> dict[str, float]:
+        path = self.out / "calibration.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        from reducer.isolated import run_isolated
+
+        cal = run_isolated("reducer.targets:find_rheobase_worker", spec=self.spec,
+                           dt_ms=self.dt_ms, settle_ms=self.opt.settle_ms)
+        _write_json(path, cal)
+        return cal
+
+    def protocols(self, rheobase_nA: float) -> ProtocolSet:
+        return default_protocols(rheobase_nA, self.opt.protocol_scale)
+
+    def targets(self, ps: ProtocolSet) -> dict[str, Any]:
+        from reducer.targets import generate_targets
+
+        data = self.out / "data"
+        done = data / "targets.json"
+        if done.exists():
+            return json.loads(done.read_text())
+        res = generate_targets(self.spec, ps, data, dt_ms=self.dt_ms,
+                               settle_ms=self.opt.settle_ms, n_workers=self.opt.workers)
+        summary = {"splits": {k: [str(p) for p in v] for k, v in res["splits"].items()},
+                   "meta": res["meta"], "soma": res["soma"], "protocols": ps.to_dict()}
+        _write_json(done, summary)
+        return summary
+
+    def membrane(self, soma: dict[str, Any]):
+        from reducer.nmodl2jax import build_membrane
+
+        return build_membrane(soma)
+
+    def train(self, targets: dict[str, Any]):
+        from reducer.targets import Dataset
+        from reducer.train import train_hybrid
+
+        membrane = self.membrane(targets["soma"])
+        tr = Dataset.load([Path(p) for p in targets["splits"]["train"]])
+        va = Dataset.load([Path(p) for p in targets["splits"]["validation"]])
+        return train_hybrid(membrane, targets["soma"], tr, va, self.opt.train, self.out / "train")
+
+    def export(self, targets: dict[str, Any], result) -> dict[str, Path]:
+        from mod_export import export_reduced_cell
+
+        v_rest = float(targets["meta"]["v_rest_mV"])
+        dirs = {"reduced": self.out / "export", "baseline": self.out / "export_baseline"}
+        for label, model in (("reduced", result.model), ("baseline", result.baseline)):
+            folder = dirs[label]
+            stamp = folder / ".model_digest"
+            digest = _model_digest(model, self.opt.use_table)
+            if (folder / "export.json").exists() and stamp.exists() and \
+                    stamp.read_text() == digest:
+                continue
+            name = self.spec.name if label == "reduced" else f"{self.spec.name}_linear"
+            export_reduced_cell(model, targets["soma"], folder, cell_name=name,
+                                v_init_mV=v_rest, dt_ms=self.dt_ms,
+                                use_table=self.opt.use_table and label == "reduced")
+            stamp.write_text(digest)
+        return dirs
+
+    def validate(self, ps: ProtocolSet, export_dirs: dict[str, Path]) -> dict[str, Any]:
+        from reducer.validate import run_validation
+
+        path = self.out / "validation.pkl"
+        if path.exists():
+            with open(path, "rb") as f:
+                cached = pickle.load(f)
+            if cached.get("exports") == {k: _export_id(v) for k, v in export_dirs.items()}:
+                return cached
+        timing = _timing_protocol(ps)
+        res = run_validation(self.spec, export_dirs, list(ps.test) + list(ps.fi_steps), timing,
+                             self.opt.timing_repeats_full, self.opt.timing_repeats_reduced)
+        res["exports"] = {k: _export_id(v) for k, v in export_dirs.items()}
+        _write_pickle(path, res)
+        return res
+
+
+def _model_digest(model, use_table: bool) -> str:
+    import hashlib
+
+    from reducer.hybrid.model_io import model_arrays
+
+    h = hashlib.sha256(str(use_table).encode())
+    for k, a in sorted(model_arrays(model).items()):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _export_id(folder: Path) -> str:
+    return json.loads((Path(folder) / "export.json").read_text())["mechanism"]
+
+
+def _timing_protocol(ps: ProtocolSet) -> Protocol:
+    """The held-out noisy protocol if there is one (realistic input), else the longest."""
+    noisy = [p for p in ps.test if p.kind == "ou_noise"]
+    return noisy[0] if noisy else max(ps.test, key=lambda p: p.duration_ms)
+
+
+def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) -> dict[str, Any]:
+    """Run (or resume) every stage; returns the metrics dict written to metrics.json."""
+    from reducer.assemble import assemble_report
+
+    t_start = time.perf_counter()
+    run = Run(spec, out_dir, options, force=force)
+    cal = run.stage("calibrate", run.calibrate)
+    log(f"rheobase {cal['rheobase_nA']:.4f} nA, input resistance "
+        f"{cal['input_resistance_MOhm']:.1f} MOhm, rest {cal['v_rest_mV']:.2f} mV")
+    ps = run.protocols(cal["rheobase_nA"])
+    targets = run.stage("targets", lambda: run.targets(ps))
+    result = run.stage("train", lambda: run.train(targets))
+    exports = run.stage("export", lambda: run.export(targets, result))
+    val = run.stage("validate", lambda: run.validate(ps, exports))
+    metrics = run.stage("report", lambda: assemble_report(run, ps, targets, result, exports,
+                                                          val, cal))
+    total = time.perf_counter() - t_start
+    log(f"reduce-cell finished in {total / 60:.1f} min: {run.out / 'report.html'}")
+    return metrics
