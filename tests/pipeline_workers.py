@@ -24,3 +24,27 @@ def balance_check(spec, protocol: dict, settle_ms: float = 50.0) -> dict[str, An
         i_ri += (np.array(vc) - np.array(vs)) / ri
     return {"data": data, "i_axial_ri_nA": i_ri, "n_children": len(terms),
             "n_soma_sections": len(rig.cell.soma), "meta": rig.metadata()}
+
+
+def load_export_and_spike(folder: str, amp_nA: float) -> dict[str, Any]:
+    """Load an export exactly as the issue describes and drive its soma with a step."""
+    import json
+    from pathlib import Path
+
+    from neuron import h, load_mechanisms
+
+    info = json.loads((Path(folder) / "export.json").read_text())
+    assert load_mechanisms(str(Path(folder) / info["mechanisms_dir"]))
+    assert h.load_file(str(Path(folder) / info["hoc_file"]))
+    cell = getattr(h, info["template"])()
+    soma = getattr(cell, info["soma_section"])
+    h.load_file("stdrun.hoc")
+    h.celsius, h.dt = info["celsius_degC"], info["dt_ms"]
+    stim = h.IClamp(soma(0.5))
+    stim.delay, stim.dur, stim.amp = 10.0, 100.0, amp_nA
+    v = h.Vector().record(soma(0.5)._ref_v)
+    h.finitialize(info["v_init_mV"])
+    h.continuerun(120.0)
+    v = np.array(v)
+    n = int(np.sum((v[1:] > -20) & (v[:-1] <= -20)))
+    return {"n_spikes": n, "v0": float(v[0])}

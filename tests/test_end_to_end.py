@@ -1,0 +1,101 @@
+"""The whole ``reduce-cell`` pipeline on the bundled ball-and-stick cell (small protocols)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from reducer.isolated import run_isolated
+
+FAST = ["--protocols", "small", "--open-loop-steps", "30", "--epochs", "1",
+        "--steps-per-epoch", "3", "--timing-repeats", "1"]
+
+
+def reduce_cell(*args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NEURON_MODULE_OPTIONS="-nogui")
+    return subprocess.run([sys.executable, "-m", "reducer.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    r = reduce_cell("ball_and_stick", "--out", "run", *FAST, cwd=work)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return work / "run"
+
+
+def test_outputs_and_metrics(run_dir):
+    m = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("gamma_4ms", "gamma_2ms", "v_rmse_mV", "subthreshold_rmse_mV"):
+        assert key in m["heldout"]
+    for key in ("full_s", "reduced_s", "speedup", "soma_only_s"):
+        assert m["speed"][key] is not None and m["speed"][key] > 0
+    assert m["baseline"]["n_protocols"] == m["heldout"]["n_protocols"] >= 2
+    assert m["fi_curve"] is not None
+    html = (run_dir / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4
+    # the hh ball-and-stick is easy: the reduced cell must spike where the full cell spikes
+    assert m["heldout"]["gamma_4ms"] > 0.8
+    assert m["heldout"]["subthreshold_rmse_mV"] < 3.0
+
+
+def test_jax_and_neuron_simulate_the_same_reduced_model(run_dir):
+    """Same spike times within 0.1 ms on held-out stimuli (DESIGN.md: the two simulators agree)."""
+    j = json.loads((run_dir / "metrics.json").read_text())["jax_vs_neuron"]
+    assert j["n_spikes_ref"] >= 3 and j["n_spikes_ref"] == j["n_spikes_model"]
+    assert j["max_spike_shift_ms"] < 0.1
+    assert j["max_abs_dv_mV"] < 0.1
+
+
+def test_export_loads_as_documented(run_dir):
+    info = json.loads((run_dir / "export" / "export.json").read_text())
+    for key in ("hoc_file", "template", "mechanisms_dir", "soma_section"):
+        assert key in info
+    assert (run_dir / "export" / info["mechanisms_dir"] / "x86_64").is_dir()
+    out = run_isolated("tests.pipeline_workers:load_export_and_spike",
+                       folder=str(run_dir / "export"), amp_nA=0.5)
+    assert out["n_spikes"] >= 3
+    assert abs(out["v0"] - info["v_init_mV"]) < 1e-9
+
+
+def test_rerun_resumes_without_recomputing(run_dir):
+    final = run_dir / "train" / "final" / "axial_params.npz"
+    data = next((run_dir / "data" / "train").glob("*.npz"))
+    before = (final.stat().st_mtime_ns, data.stat().st_mtime_ns)
+    r = reduce_cell("ball_and_stick", "--out", str(run_dir), *FAST, cwd=run_dir.parent)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (final.stat().st_mtime_ns, data.stat().st_mtime_ns) == before
+
+
+def test_resume_with_other_options_is_refused(run_dir):
+    args = [a if a != "30" else "31" for a in FAST]
+    r = reduce_cell("ball_and_stick", "--out", str(run_dir), *args, cwd=run_dir.parent)
+    assert r.returncode == 2
+    assert "different options" in r.stderr and "--force" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_cell_is_one_clear_message(tmp_path):
+    bad = tmp_path / "bad.swc"
+    bad.write_text("1 1 0 0 0 5 -1\n2 3 0 0 x 1 1\n")
+    r = reduce_cell(str(bad), "--biophysics", str(ROOT / "tests/data/cells/hh_pas.json"),
+                    "--out", "run", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "bad.swc:2" in r.stderr and "Traceback" not in r.stderr
+    r = reduce_cell("no_such_cell", cwd=tmp_path)
+    assert r.returncode == 2 and "no such cell" in r.stderr and "ca1_n120" in r.stderr
+
+
+def test_help_documents_every_option():
+    r = subprocess.run([sys.executable, "-m", "reducer.cli", "--help"], capture_output=True,
+                       text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0
+    for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
+                "--force", "--biophysics", "--template"):
+        assert opt in r.stdout
