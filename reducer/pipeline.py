@@ -95,7 +95,7 @@ class Run:
         self.opt = options
         self.dt_ms = float(options.dt_ms or spec.dt_ms)
         if force and self.out.exists():
-            for name in ("run.json", "calibration.json", "data", "train", "export",
+            for name in ("run.json", "cell_spec.pkl", "calibration.json", "data", "train", "export",
                          "export_baseline", "validation.pkl", "metrics.json", "report.html"):
                 p = self.out / name
                 if p.is_dir():
@@ -104,6 +104,8 @@ class Run:
                     p.unlink()
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_run_file()
+        # The exact cell description, for tools that revisit the run (benchmarks/).
+        _write_pickle(self.out / "cell_spec.pkl", spec)
         self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------------ bookkeeping
@@ -124,7 +126,8 @@ class Run:
                     "the same cell and options, choose another --out, or pass --force to start "
                     "over there")
         else:
-            _write_json(path, {**want, "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+            _write_json(path, {**want, "cell_source": str(self.spec.root),
+                               "created": time.strftime("%Y-%m-%d %H:%M:%S")})
 
     def stage(self, name: str, fn) -> Any:
         t0 = time.perf_counter()
