@@ -14,3 +14,37 @@ The pipeline, one module (or sub-package) per stage:
 """
 
 __version__ = "0.1.0"
+
+# The public API, imported lazily so that ``import reducer`` does not pull in NEURON, JAX or
+# matplotlib (the CLI's --help and the NEURON worker processes stay fast).
+_API = {
+    "load_cell_spec": "reducer.cell",
+    "instantiate_cell": "reducer.cell",
+    "compile_mechanisms": "reducer.cell",
+    "Protocol": "reducer.protocols",
+    "ProtocolSet": "reducer.protocols",
+    "default_protocols": "reducer.protocols",
+    "generate_targets": "reducer.targets",
+    "Dataset": "reducer.targets",
+    "describe_soma": "reducer.nmodl2jax",
+    "build_membrane": "reducer.nmodl2jax",
+    "GatedAxialCurrent": "reducer.hybrid",
+    "HybridCell": "reducer.hybrid.cell",
+    "load_model": "reducer.hybrid",
+    "save_model": "reducer.hybrid",
+    "TrainConfig": "reducer.train",
+    "train_hybrid": "reducer.train",
+    "RunOptions": "reducer.pipeline",
+    "run_pipeline": "reducer.pipeline",
+    "ReduceCellError": "reducer.errors",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'reducer' has no attribute {name!r}")
