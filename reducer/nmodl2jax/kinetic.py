@@ -168,6 +168,23 @@ class KineticBlock:
         for i, s in enumerate(self.states):
             interp.assign(s, x[i], frame)
 
+    def derivatives(self, frame: Frame) -> dict[str, object]:
+        """d(state)/dt of the scheme at the frame's current values: the mass-action rates
+        divided by each state's COMPARTMENT volume. As in ``step``, a CONSERVE law replaces
+        the equation of its last state: that state's derivative is the one that keeps the
+        volume-weighted sum constant (the same as the rates' when the scheme conserves).
+        The block's assignments take effect on ``frame``."""
+        x = jnp.stack([jnp.asarray(self.interp.lookup(s, frame), dtype=jnp.float64)
+                       for s in self.states])
+        rates, volumes, conserve, fr = self._rates(frame, x)
+        frame.env.update(fr.env)
+        d = [rates[i] / volumes[i] for i in range(len(self.states))]
+        for rows, _total in conserve:
+            k = max(rows)
+            others = sum(c * volumes[i] * d[i] for i, c in rows.items() if i != k)
+            d[k] = -others / (rows[k] * volumes[k])
+        return {s: d[i] for i, s in enumerate(self.states)}
+
     def steady(self, frame: Frame) -> None:
         """STEADYSTATE sparse as scopmath's _ss_sparse: one backward-Euler step of 1e9 ms
         from the states' start values (0) for a linear scheme, repeated for a nonlinear one."""

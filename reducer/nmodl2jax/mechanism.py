@@ -13,12 +13,19 @@ import jax
 import jax.numpy as jnp
 
 from reducer.nmodl2jax.ast_tree import Node
+from reducer.nmodl2jax.continuous import (
+    OdePlan,
+    assigned_names,
+    plan_ode,
+    second_pass_needed,
+)
 from reducer.nmodl2jax.interp import Frame, Handlers, Interpreter
 from reducer.nmodl2jax.ions import ion_field
 from reducer.nmodl2jax.kinetic import KineticBlock
 from reducer.nmodl2jax.modinfo import NEURON_VARS, ModInfo
 from reducer.nmodl2jax.schemes import (
     cnexp_possible,
+    eval_derivatives,
     run_cnexp,
     run_derivimplicit,
     run_euler,
@@ -32,15 +39,7 @@ DV_MV = 0.001  # NEURON's finite-difference step for the conductance d i / d v
 
 
 def _assigned_names(*blocks: Node | None) -> set[str]:
-    out: set[str] = set()
-    for b in blocks:
-        if b is None:
-            continue
-        for n in b.walk():
-            if n.kind == "BinaryExpression" and len(n.children) == 3 \
-                    and n.children[1].value == "=" and n.children[0].kind == "VarName":
-                out.add(n.children[0].children[0].value)
-    return out
+    return set().union(*(assigned_names(b) for b in blocks))
 
 
 class Mechanism:
@@ -195,6 +194,10 @@ class Mechanism:
             total = total - val if cur in self.info.electrode else total + val
         return total
 
+    def _ion_currents(self, frame: Frame) -> dict:
+        return {u.ion: frame.env["i" + u.ion] for u in self.info.useions
+                if "i" + u.ion in u.write}
+
     def current(self, mvars: dict, ions: dict, v) -> tuple:
         """nrn_cur: currents at v+0.001 then at v; returns (i, g, vars, ion currents)."""
         frame = self._frame(mvars, ions, v + DV_MV)
@@ -203,12 +206,58 @@ class Mechanism:
         i = self._breakpoint(frame)
         g = (i_hi - i) / DV_MV
         mvars, writes = self._split(frame)
-        ion_cur = {}
-        for u in self.info.useions:
-            cur = "i" + u.ion
-            if cur in u.write:
-                ion_cur[u.ion] = frame.env[cur]
-        return i, g, mvars, ion_cur, writes
+        return i, g, mvars, self._ion_currents(frame), writes
+
+    # -- continuous time (for ODE solvers) ----------------------------------------------------
+    @property
+    def ode_plan(self) -> OdePlan:
+        """The mechanism as an ODE; NmodlTranslationError if it is not one (see
+        :func:`~.continuous.plan_ode`). Checked on first use, not at build time."""
+        if not hasattr(self, "_ode_plan"):
+            self._ode_plan = plan_ode(self)
+        return self._ode_plan
+
+    @property
+    def second_pass(self) -> bool:
+        """True if BREAKPOINT reads a value only the SOLVEd blocks compute."""
+        if not hasattr(self, "_second_pass"):
+            self._second_pass = second_pass_needed(self)
+        return self._second_pass
+
+    def current_at(self, mvars: dict, ions: dict, v) -> tuple:
+        """BREAKPOINT once at v: (i mA/cm2, vars, ion currents, ion writes)."""
+        frame = self._frame(mvars, ions, v)
+        i = self._breakpoint(frame)
+        mvars, writes = self._split(frame)
+        return i, mvars, self._ion_currents(frame), writes
+
+    def derivative(self, mvars: dict, ions: dict, v) -> tuple[dict, dict, dict]:
+        """Right-hand sides of the SOLVEd blocks at (vars, ions, v).
+
+        ``ions`` should carry the total ion currents of this (state, v) (what nrn_state
+        reads). Returns (d var/dt for this mechanism's STATEs, {ion: {"ci"|"co": d/dt}} for
+        concentration STATEs, vars after the blocks' assignments).
+        """
+        plan = self.ode_plan
+        frame = self._frame(mvars, ions, v)
+        rhs: dict[str, object] = {}
+        for kind, name in plan.blocks:
+            if kind == "derivative":
+                new = eval_derivatives(self.interp, self.info.derivatives[name], frame)
+            else:
+                new = self.kinetic_blocks[name].derivatives(frame)
+            for s, val in new.items():  # a state in two blocks: both contribute
+                rhs[s] = rhs[s] + val if s in rhs else val
+        dvars = {}
+        dions: dict[str, dict] = {}
+        for s, val in rhs.items():
+            val = jnp.asarray(val, dtype=jnp.float64)
+            if s in self.ion_vars:
+                ion = self.ion_vars[s]
+                dions.setdefault(ion, {})[ion_field(s, ion)] = val
+            else:
+                dvars[s] = val
+        return dvars, dions, self._split(frame)[0]
 
     def advance(self, mvars: dict, ions: dict, v, dt: float) -> tuple[dict, dict]:
         """nrn_state: run the BREAKPOINT's SOLVE statements at the new v."""

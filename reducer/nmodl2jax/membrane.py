@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from reducer.errors import NmodlTranslationError
-from reducer.nmodl2jax.ions import CINIT, EADVANCE, EINIT, nernst_mV
+from reducer.nmodl2jax.ions import CINIT, EADVANCE, EINIT, ion_field, nernst_mV
 from reducer.nmodl2jax.mechanism import Mechanism
 from reducer.nmodl2jax.modinfo import BUILTIN_MECHANISMS, builtin_mod_path, read_mod
 
@@ -128,6 +128,113 @@ class Membrane:
             mechs[mech.name] = mvars
             self._apply_writes(ions, writes)
         return _as_f64({"ions": ions, "mechs": mechs}, jnp.asarray(v_mV))
+
+
+    # -- continuous time (for ODE solvers) --------------------------------------------------
+    def _continuous_ions(self, state: State) -> dict:
+        """Ion values at an instant: currents zeroed (to be summed), erev by Nernst where the
+        style keeps it so (at every nrn_cur, or after every write of a concentration)."""
+        ions = {}
+        for ion, vals in state["ions"].items():
+            vals = dict(vals)
+            vals["cur"] = jnp.zeros_like(vals["cur"])
+            if self.ion_styles.get(ion, 0) & (EINIT | EADVANCE):
+                vals["e"] = self._nernst(ion, vals["ci"], vals["co"])
+            ions[ion] = vals
+        return ions
+
+    def _breakpoints(self, ions0: dict, mechs: dict, v) -> tuple[Any, dict, dict]:
+        """Every BREAKPOINT once at v (no finite difference): (i mA/cm2, ions with summed
+        currents, vars)."""
+        ions = {k: dict(val) for k, val in ions0.items()}
+        mechs = dict(mechs)
+        i_total = jnp.zeros_like(jnp.asarray(v, dtype=jnp.float64))
+        for mech in self.mechanisms:
+            i, mvars, ion_cur, writes = mech.current_at(mechs[mech.name], ions, v)
+            i_total = i_total + i
+            mechs[mech.name] = mvars
+            for ion, cur in ion_cur.items():
+                ions[ion]["cur"] = ions[ion]["cur"] + cur
+            self._apply_writes(ions, writes)
+        return i_total, ions, mechs
+
+    def ode_mask(self) -> State:
+        """Which leaves of the state are ODE states (True) and which are values computed from
+        them or constants (False): the mechanisms' STATEs and the concentrations that
+        concentration mechanisms integrate.
+
+        Raises:
+            NmodlTranslationError: a mechanism is not an ODE (see :meth:`derivative`).
+        """
+        conc = {}
+        for mech in self.mechanisms:
+            for s in mech.ode_plan.states:
+                if s in mech.ion_vars:
+                    ion = mech.ion_vars[s]
+                    conc.setdefault(ion, set()).add(ion_field(s, ion))
+        ions = {ion: {f: f in conc.get(ion, ()) for f in ("e", "ci", "co", "cur")}
+                for ion in self.ion_values}
+        mechs = {m.name: {n: n in m.ode_plan.states for n in m.var_names}
+                 for m in self.mechanisms}
+        return {"ions": ions, "mechs": mechs}
+
+    def rhs(self, state: State, v_mV) -> tuple[Any, State]:
+        """The membrane in continuous time at (state, v): (ionic current density mA/cm2,
+        positive outward; d state/dt with zeros where a leaf is not an ODE state).
+
+        Every BREAKPOINT is evaluated once at v (its currents summed into the ions), then the
+        right-hand side of every SOLVEd DERIVATIVE (as written, whatever its METHOD) or
+        KINETIC block (mass action over COMPARTMENT volumes) with those ion currents, as
+        nrn_state reads them. Where a BREAKPOINT reads a value only the SOLVEd blocks compute,
+        both are evaluated twice so that the value belongs to this (state, v).
+
+        Raises:
+            NmodlTranslationError: a mechanism is not an ODE (SOLVE of a PROCEDURE, STATE set
+                only by STEADYSTATE or by assignment); the message names file, line and
+                construct. The fixed-step ``current``/``advance`` work for such mechanisms.
+        """
+        v = jnp.asarray(v_mV, dtype=jnp.float64)
+        for mech in self.mechanisms:
+            mech.ode_plan  # noqa: B018 -- raises for a mechanism that is not an ODE
+        ions0 = self._continuous_ions(state)
+        mechs = dict(state["mechs"])
+        d_ions: dict[str, dict] = {}
+        d_mechs: dict[str, dict] = {}
+        for _ in range(2 if any(m.second_pass for m in self.mechanisms) else 1):
+            i_total, ions, mechs = self._breakpoints(ions0, mechs, v)
+            d_ions, d_mechs = {}, {}
+            for mech in self.mechanisms:
+                if not mech.solves:
+                    continue
+                dvars, dconc, mechs[mech.name] = mech.derivative(mechs[mech.name], ions, v)
+                d_mechs[mech.name] = dvars
+                for ion, fields in dconc.items():
+                    for f, val in fields.items():
+                        prev = d_ions.setdefault(ion, {}).get(f)
+                        d_ions[ion][f] = val if prev is None else prev + val
+        dstate = jax.tree_util.tree_map(jnp.zeros_like, _as_f64(state, v))
+        for ion, fields in d_ions.items():
+            dstate["ions"][ion].update(fields)
+        for name, dvars in d_mechs.items():
+            dstate["mechs"][name].update(dvars)
+        return i_total, _as_f64(dstate, v)
+
+    def derivative(self, state: State, v_mV) -> State:
+        """d state/dt at (state, v): same pytree as ``state``, zeros for leaves that are not
+        ODE states. See :meth:`rhs` (which also returns the current) for what is evaluated.
+
+        Raises:
+            NmodlTranslationError: a mechanism is not an ODE (see :meth:`rhs`).
+        """
+        return self.rhs(state, v_mV)[1]
+
+    def current_density(self, state: State, v_mV):
+        """Total ionic current density (mA/cm2, positive outward) at (state, v): every
+        BREAKPOINT once at v, without nrn_cur's finite difference or step bookkeeping."""
+        if any(m.second_pass for m in self.mechanisms):
+            return self.rhs(state, v_mV)[0]
+        v = jnp.asarray(v_mV, dtype=jnp.float64)
+        return self._breakpoints(self._continuous_ions(state), state["mechs"], v)[0]
 
 
 def _as_f64(state: State, like) -> State:

@@ -113,17 +113,31 @@ def run_cnexp(interp: Interpreter, block: Node, frame: Frame, dt: float) -> None
     interp.exec_block(block, frame, Handlers(diffeq=diffeq))
 
 
+def eval_derivatives(interp: Interpreter, block: Node, frame: Frame) -> dict[str, object]:
+    """Run ``block`` on ``frame`` (its assignments take effect) and return the right-hand
+    side of every ``x' = rhs`` at the frame's current values, without changing the states.
+
+    Each value is kept in a frame-local slot named ``x'`` (not a valid NMODL name) so that
+    an equation inside an ``if`` on a traced value is merged like any assignment.
+    """
+    states = [s for s, _ in derivative_equations(block)]
+    slots = {s: s + "'" for s in states}
+    for slot in slots.values():
+        frame.local[slot] = 0.0
+
+    def diffeq(state: str, rhs: Node, f: Frame) -> None:
+        f.local[slots[state]] = interp.eval(rhs, f)
+
+    interp.exec_block(block, frame, Handlers(diffeq=diffeq))
+    return {s: frame.local.pop(slot) for s, slot in slots.items()}
+
+
 def _rates(interp: Interpreter, block: Node, frame: Frame, states: list[str], x) -> tuple:
     """Evaluate all derivatives of ``block`` at state vector ``x`` on a copy of ``frame``."""
     fr = frame.copy()
     for i, s in enumerate(states):
         interp.assign(s, x[i], fr)
-    deriv: dict[str, object] = {}
-
-    def diffeq(state: str, rhs: Node, f: Frame) -> None:
-        deriv[state] = interp.eval(rhs, f)
-
-    interp.exec_block(block, fr, Handlers(diffeq=diffeq))
+    deriv = eval_derivatives(interp, block, fr)
     return jnp.stack([jnp.asarray(deriv[s], dtype=jnp.float64) for s in states]), fr
 
 
