@@ -35,10 +35,11 @@ from reducer.hybrid.cell import HybridCell
 
 jax.config.update("jax_enable_x64", True)
 
-# Budget of accepted + rejected steps per ms of simulated time for the default max_steps.
-# Measured on hh + a 10-state axial current at rtol 1e-6: ~30 steps per ms while spiking
-# at ~70 Hz; 200 per ms leaves a wide margin while still stopping a step size that has
-# collapsed (a blow-up or a badly conditioned model) in seconds rather than hours.
+# Budget of solver steps (accepted + rejected) per ms of simulated time for the default
+# max_steps. Measured with a 6-state axial current, 0.8 nA for 190 ms, default solver:
+# 6 steps/ms (hh, 95 Hz firing) to 17 steps/ms (CA1 soma channels, 430 Hz) at rtol 1e-6,
+# 33 steps/ms at rtol 1e-9. 200 per ms leaves a wide margin and still stops a step size
+# that has collapsed (a blow-up, a badly conditioned model) within seconds, not hours.
 STEPS_PER_MS = 200
 MIN_STEPS = 4096
 MIN_PIECES = 64  # stimulus pieces are padded to a power of two, at least this many
@@ -67,8 +68,8 @@ def default_solver() -> diffrax.AbstractSolver:
     """Kvaerno5 (L-stable ESDIRK, order 5) whose stage equations are solved by Newton's
     method with the controller's tolerances. diffrax's default chord iteration reuses the
     Jacobian of the step's start, which diverged on about half of the steps around spikes
-    (hh + 4-state axial current, 200 ms: 7054 accepted + 7384 rejected steps against
-    1240 + 376 with Newton, 3.8x the time)."""
+    (hh + a 4-state axial current, 0.3 nA for 180 ms: 7054 accepted + 7384 rejected steps
+    against 1240 + 376 with Newton, 3.8x the time)."""
     return diffrax.Kvaerno5(root_finder=diffrax.with_stepsize_controller_tols(optx.Newton)())
 
 
@@ -124,8 +125,8 @@ def hybrid_solution(cell: HybridCell, i_stim_nA, dt_ms: float, state0,
     n = int(np.size(i_stim_nA))
     t_end = n * dt_ms
     every = dt_ms if save_every_ms is None else float(save_every_ms)
-    n_save = int(round(t_end / every))
-    if every <= 0 or not math.isclose(n_save * every, t_end, rel_tol=1e-9, abs_tol=1e-12):
+    n_save = int(round(t_end / every)) if every > 0 else 0
+    if n_save < 1 or not math.isclose(n_save * every, t_end, rel_tol=1e-9, abs_tol=1e-12):
         raise TrainingError(f"save_every_ms={every} must divide the simulated time "
                             f"{t_end} ms (= len(i_stim_nA) * dt_ms) into whole samples")
     save_ts = np.minimum(np.arange(n_save + 1) * every, t_end)

@@ -12,6 +12,12 @@ JAX side::
     state = membrane.advance(state, v_mV, dt_ms)                # nrn_state
     v = simulate_single_compartment(membrane, area_um2, cm, i_stim_nA, dt_ms, v_init_mV)
 
+Continuous time (for ODE solvers; NmodlTranslationError if a mechanism is not an ODE)::
+
+    i_mA_cm2 = membrane.current_density(state, v_mV)    # every BREAKPOINT once at v
+    dstate = membrane.derivative(state, v_mV)           # d state/dt, zeros for non-states
+    i_mA_cm2, dstate = membrane.rhs(state, v_mV)        # both in one evaluation
+
 The translator parses each file with ``neuron.nmodl`` and evaluates its blocks as JAX
 operations with the numerics of NEURON's nocmodl (cnexp, derivimplicit, euler, sparse
 KINETIC, ion styles, Nernst, nrn_cur's finite-difference conductance).
