@@ -13,6 +13,7 @@
   line and construct; a BREAKPOINT reading a value computed in the DERIVATIVE block gets it
   at the current (state, v).
 * max_steps exceeded -> TrainingError.
+* (slow) jax.grad through the solver matches a finite difference.
 No NEURON process: descriptions are written by hand.
 """
 
@@ -303,3 +304,22 @@ def test_breakpoint_reads_value_from_derivative_block(tmp_path: Path) -> None:
     htau = 1.0 + 5.0 / (1.0 + math.exp((v + 50.0) / 10.0))
     assert float(membrane.derivative(state, v)["mechs"]["nainst"]["h"]) == \
         pytest.approx((hinf - h) / htau, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_gradient_through_solver(cell: HybridCell) -> None:
+    """jax.grad through solve_hybrid (diffrax's checkpointed adjoint) against a central
+    difference; compiling the backward pass takes about a minute on 2 cores."""
+    i_stim = np.where(np.arange(400) >= 40, 0.02, 0.0)
+    state0 = cell.init_state(V0_MV)
+
+    def final_v(bias_nA):
+        c = eqx.tree_at(lambda m: m.axial.bias_nA, cell, bias_nA)
+        return solve_hybrid(c, i_stim, DT_MS, state0)[-1]
+
+    bias = cell.axial.bias_nA
+    grad = float(jax.grad(final_v)(bias))
+    eps = 1e-5
+    fd = float((final_v(bias + eps) - final_v(bias - eps)) / (2 * eps))
+    assert grad > 0  # more depolarising current, higher final V
+    assert grad == pytest.approx(fd, rel=1e-2)
