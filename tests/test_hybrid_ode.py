@@ -233,6 +233,9 @@ PROCEDURE update() {
 }
 """
 
+AFTER_CVODE = PROCEDURE_SOLVE.replace("pstep", "pcvode").replace(
+    "SOLVE update", "SOLVE update METHOD after_cvode")
+
 STEADY_ONLY = """
 NEURON { SUFFIX kss NONSPECIFIC_CURRENT i RANGE g }
 PARAMETER { g = 0.001 (S/cm2) kf = 0.2 (/ms) kb = 0.1 (/ms) }
@@ -276,6 +279,7 @@ def _one(tmp_path: Path, name: str, text: str):
 
 @pytest.mark.parametrize(("name", "text", "line", "construct"), [
     ("pstep", PROCEDURE_SOLVE, 8, "SOLVE update (a PROCEDURE)"),
+    ("pcvode", AFTER_CVODE, 8, "SOLVE update METHOD after_cvode (a PROCEDURE)"),
     ("kss", STEADY_ONLY, 5, "STATE c"),
 ])
 def test_not_an_ode_fails_on_request(tmp_path: Path, name: str, text: str, line: int,
@@ -323,3 +327,14 @@ def test_gradient_through_solver(cell: HybridCell) -> None:
     fd = float((final_v(bias + eps) - final_v(bias - eps)) / (2 * eps))
     assert grad > 0  # more depolarising current, higher final V
     assert grad == pytest.approx(fd, rel=1e-2)
+
+
+def test_after_cvode_procedure_runs_once_per_fixed_step(tmp_path: Path) -> None:
+    """NEURON 9.0.2 runs ``SOLVE update METHOD after_cvode`` once per fixed step:
+    w = 1 - 0.99**10 = 0.09561792499119551 after 10 steps (measured in NEURON)."""
+    membrane = _one(tmp_path, "pcvode", AFTER_CVODE)
+    state = membrane.init(-65.0)
+    for _ in range(10):
+        state = membrane.advance(membrane.current(state, -65.0)[2], -65.0, DT_MS)
+    assert float(state["mechs"]["pcvode"]["w"]) == pytest.approx(0.09561792499119551,
+                                                                 rel=1e-14)

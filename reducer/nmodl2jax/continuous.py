@@ -99,10 +99,11 @@ def plan_ode(mech) -> OdePlan:
     info, src = mech.info, mech.info.source
     blocks: list[tuple[str, str]] = []
     governed: list[str] = []
-    for kind, name, _method in mech.solves:
+    for kind, name, method in mech.solves:
         line = src.find_line(rf"\bSOLVE\s+{name}\b")
         if kind == "procedure":
-            raise src.error(line, f"SOLVE {name} (a PROCEDURE)",
+            how = f" METHOD {method}" if method else ""
+            raise src.error(line, f"SOLVE {name}{how} (a PROCEDURE)",
                             "the PROCEDURE updates the mechanism in discrete steps, so it "
                             "has no continuous-time right-hand side for an ODE solver; "
                             "write the update as a DERIVATIVE or KINETIC block, or use the "

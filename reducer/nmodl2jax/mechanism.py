@@ -114,9 +114,12 @@ class Mechanism:
                         self.interp, name, info.kinetics[name], info.states)
                 kind = "kinetic"
             elif name in info.callables and not info.callables[name].is_function:
-                if method is not None:
+                # after_cvode: in NEURON's fixed step the PROCEDURE runs once per step in
+                # nrn_state, as without a METHOD (checked in NEURON 9.0.2).
+                if method not in (None, "after_cvode"):
                     raise src.error(line, f"SOLVE {name} METHOD {method}",
-                                    "a PROCEDURE is SOLVEd without a METHOD")
+                                    "a PROCEDURE is SOLVEd without a METHOD or with "
+                                    "METHOD after_cvode")
                 kind = "procedure"
             else:
                 raise src.error(line, f"SOLVE {name}", "no DERIVATIVE, KINETIC or PROCEDURE "
