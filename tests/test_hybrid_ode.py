@@ -9,6 +9,7 @@
   CA1 channels (cnexp), corpus Ca channels with Ca concentration (cnexp, derivimplicit,
   euler with an ``if``, KINETIC sparse) and a nonlinear KINETIC buffer with COMPARTMENT and
   CONSERVE; current_density equals nrn_cur's current at v.
+* An equation inside an `if` on a traced v takes the right branch (euler, derivimplicit).
 * Mechanisms that are not ODEs fail only when a derivative is asked for, naming the file,
   line and construct; a BREAKPOINT reading a value computed in the DERIVATIVE block gets it
   at the current (state, v).
@@ -338,3 +339,40 @@ def test_after_cvode_procedure_runs_once_per_fixed_step(tmp_path: Path) -> None:
         state = membrane.advance(membrane.current(state, -65.0)[2], -65.0, DT_MS)
     assert float(state["mechs"]["pcvode"]["w"]) == pytest.approx(0.09561792499119551,
                                                                  rel=1e-14)
+
+
+EQ_IN_IF = """
+NEURON { SUFFIX eqif NONSPECIFIC_CURRENT i RANGE g }
+PARAMETER { g = 0.001 (S/cm2) }
+ASSIGNED { v (mV) i (mA/cm2) }
+STATE { x y }
+INITIAL { x = 0.1 y = 0.1 }
+BREAKPOINT {
+    SOLVE states METHOD SCHEME
+    i = g * x * (v + 70)
+}
+DERIVATIVE states {
+    if (v > -40) {
+        x' = (1 - x) / 2
+    } else {
+        x' = -x / 5
+    }
+    y' = -y * x
+}
+"""
+
+
+@pytest.mark.parametrize("method", ["euler", "derivimplicit"])
+def test_equation_inside_voltage_if(tmp_path: Path, method: str) -> None:
+    """An equation inside an ``if`` on v takes the branch v selects, in advance() (euler and
+    derivimplicit used to take the else branch) and in derivative()."""
+    membrane = _one(tmp_path, "eqif", EQ_IN_IF.replace("SCHEME", method))
+    state = membrane.init(-65.0)
+    dt = 1e-6
+    # jit: v is traced, so the translator evaluates both branches and must merge them.
+    deriv = jax.jit(lambda v: membrane.derivative(state, v)["mechs"]["eqif"]["x"])
+    step = jax.jit(lambda v: membrane.advance(membrane.current(state, v)[2], v, dt)
+                   ["mechs"]["eqif"]["x"])
+    for v, dx in ((-20.0, (1 - 0.1) / 2), (-60.0, -0.1 / 5)):
+        assert float(deriv(v)) == pytest.approx(dx, rel=1e-14)
+        assert (float(step(v)) - 0.1) / dt == pytest.approx(dx, rel=1e-5)
