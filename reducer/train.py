@@ -36,7 +36,7 @@ import optax
 from reducer import metrics
 from reducer.errors import TrainingError
 from reducer.hybrid.axial import GatedAxialCurrent, init_filter_bank
-from reducer.hybrid.cell import HybridCell, open_loop_axial, teacher_forced, teacher_forced_z
+from reducer.hybrid.cell import HybridCell, teacher_forced, teacher_forced_z
 from reducer.hybrid.model_io import load_model, save_model
 from reducer.progress import Progress, log
 from reducer.targets import Dataset
@@ -62,7 +62,10 @@ class TrainConfig:
     window_ms: float = 40.0
     batch_windows: int = 16
     grad_clip: float = 1.0
-    v_loss_clip_mV: float = 0.0
+    v_clip_mV: float = -40.0
+    spike_start_frac: float = 0.5
+    spike_start_offset_ms: float = 2.0
+    weight_by_conductance: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -113,41 +116,89 @@ def pin_rest(axial: GatedAxialCurrent, v_rest_mV: float, i_rest_nA: float) -> Ga
     return eqx.tree_at(lambda m: m.bias_nA, axial, jnp.asarray(i_rest_nA) - no_bias)
 
 
+def dc_conductance_nS(axial: GatedAxialCurrent, v_mV: float, dv_mV: float = 2.0) -> float:
+    """Steady-state slope conductance -dI/dV (nS) of the learned current around ``v_mV``."""
+    def i_ss(v):
+        return axial.current_nA(v, axial.steady_state(v))
+
+    return float(-(i_ss(v_mV + dv_mV) - i_ss(v_mV - dv_mV)) / (2 * dv_mV) * 1e3)
+
+
+def conductance_weights(cell: HybridCell, data: Padded, dt_ms: float, g_ref_nS: float):
+    """Per-sample weights (P, N) for prediction[k] = I(v_{k+1}, ...), k = 0..N-1.
+
+    A current error e moves V by about e / g_total, with g_total the soma's own conductance
+    (huge during a spike) plus the dendritic load ``g_ref_nS``; weighting the squared current
+    error by (g_ref / g_total)^2 turns the open-loop loss into a voltage-equivalent error, so
+    the fit spends its accuracy between spikes, where spike timing is decided.
+    """
+    def one(v):
+        ms, _ = teacher_forced(cell, v, dt_ms)
+        _, g, _ = jax.vmap(cell.membrane.current)(ms, v)
+        return g
+
+    g = jax.jit(jax.vmap(one))(data.v)  # S/cm2 at every sample
+    g_nS = jnp.abs(g) * cell.area_um2 * 10.0
+    w = (g_ref_nS / (g_nS[:, 1:] + g_ref_nS)) ** 2
+    return jnp.where(data.mask[:, 1:], w, 0.0)
+
+
 def _zs_batch(axial, v, dt_ms):
     """Teacher-forced z at every sample, (P, N+1, K)."""
 
     return jax.vmap(lambda vv: teacher_forced_z(axial, vv, dt_ms))(v)
 
 
-def fit_readout(axial: GatedAxialCurrent, data: Padded, dt_ms: float, ridge: float,
-                use_q: bool = True) -> GatedAxialCurrent:
-    """Least-squares readout (w, q, w_u, bias) for the current gating dynamics."""
-    zs = np.asarray(_zs_batch(axial, data.v, dt_ms))  # (P, N+1, K)
-    v = np.asarray(data.v)
-    u = (v - axial.v_offset_mV) / axial.v_scale_mV
-    # prediction[k] = I(v_k, z_{k-1}) for k >= 1
-    z_prev = zs[:, :-1]
-    u_k = u[:, 1:]
-    y = np.asarray(data.i_axial)[:, 1:]
-    m = np.asarray(data.mask)[:, 1:]
-    cols = [z_prev]
+def _readout_design(axial: GatedAxialCurrent, data: Padded, dt_ms: float, v_rest: float,
+                    use_q: bool = True):
+    """Design matrix of the readout with the resting current pinned as a constraint.
+
+    prediction[k] = I(v_{k+1}, z_k) = Σ (w + q u) z + w_u u + bias. Subtracting the same
+    features at rest (z = z_inf(v_rest)) removes the bias: X c = y - i_rest holds exactly
+    when the model's resting current is i_rest. Returns X (P, N, F) in which padding rows are
+    arbitrary (the weights zero them).
+    """
+    zs = _zs_batch(axial, data.v, dt_ms)
+    u = (data.v - axial.v_offset_mV) / axial.v_scale_mV
+    z_prev, u_k = zs[:, :-1], u[:, 1:, None]
+    z_r = axial.steady_state(v_rest)
+    u_r = (v_rest - axial.v_offset_mV) / axial.v_scale_mV
+    cols = [z_prev - z_r]
     if use_q:
-        cols.append(z_prev * u_k[..., None])
-    cols += [u_k[..., None], np.ones_like(u_k)[..., None]]
-    x = np.concatenate(cols, axis=-1)[m]
-    yy = y[m]
-    scale = x.std(axis=0) + 1e-12
+        cols.append(z_prev * u_k - z_r * u_r)
+    cols.append(u_k - u_r)
+    return jnp.concatenate(cols, axis=-1)
+
+
+def _solve_readout(x, y, weights, ridge: float):
+    """Weighted ridge least squares, columns scaled to unit weighted RMS."""
+    w = weights[..., None]
+    scale = jnp.sqrt(jnp.sum(w * x**2, axis=(0, 1)) / jnp.sum(weights)) + 1e-12
     xs = x / scale
-    a = xs.T @ xs + ridge * len(yy) * np.eye(xs.shape[1])
-    coef = np.linalg.solve(a, xs.T @ yy) / scale
+    a = jnp.einsum("pnf,png->fg", w * xs, xs)
+    b = jnp.einsum("pnf,pn->f", w * xs, y)
+    a = a + ridge * jnp.sum(weights) * jnp.eye(a.shape[0])
+    return jnp.linalg.solve(a, b) / scale
+
+
+def _with_readout(axial: GatedAxialCurrent, coef, use_q: bool, v_rest, i_rest):
     k = axial.n_states
-    w = coef[:k]
-    q = coef[k: 2 * k] if use_q else np.zeros(k)
-    w_u, bias = coef[-2], coef[-1]
-    return eqx.tree_at(
-        lambda mm: (mm.w, mm.q, mm.w_u, mm.bias_nA), axial,
-        (jnp.asarray(w), jnp.asarray(q), jnp.asarray(w_u), jnp.asarray(bias)),
-    )
+    q = coef[k: 2 * k] if use_q else jnp.zeros(k)
+    ax = eqx.tree_at(lambda mm: (mm.w, mm.q, mm.w_u), axial, (coef[:k], q, coef[-1]))
+    return pin_rest(ax, v_rest, i_rest)
+
+
+def fit_readout(axial: GatedAxialCurrent, data: Padded, dt_ms: float, ridge: float,
+                v_rest: float, i_rest: float, use_q: bool = True,
+                weights=None) -> GatedAxialCurrent:
+    """Least-squares readout (w, q, w_u) for the current gating dynamics; the bias pins the
+    resting current to ``i_rest`` at ``v_rest`` (an exact constraint, not a penalty)."""
+    if weights is None:
+        weights = data.mask[:, 1:].astype(jnp.float64)
+    x = _readout_design(axial, data, dt_ms, v_rest, use_q)
+    y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
+    coef = _solve_readout(x, y, weights, ridge)
+    return _with_readout(axial, coef, use_q, v_rest, i_rest)
 
 
 def _check_finite(tree, stage: str, step: int) -> None:
@@ -214,58 +265,96 @@ def baseline_filter_bank(data: Padded, dt_ms: float, v_rest: float, i_rest: floa
     ax = init_filter_bank(n_states=n_states, n_hidden=1, gate_slope=0.01,
                           tau_range_ms=(0.2, 300.0), key=jax.random.PRNGKey(0),
                           hidden_init_scale=0.0)
-    ax = fit_readout(ax, data, dt_ms, ridge=1e-9, use_q=False)
-    return pin_rest(ax, v_rest, i_rest)
+    return fit_readout(ax, data, dt_ms, 1e-9, v_rest, i_rest, use_q=False)
 
 
-def _open_loop_loss(axial, data: Padded, dt_ms, scale, v_rest, i_rest):
-    axial = pin_rest(axial, v_rest, i_rest)
-    pred = jax.vmap(lambda v: open_loop_axial(axial, v, dt_ms))(data.v)
-    err = (pred - data.i_axial[:, 1:]) / scale
-    m = data.mask[:, 1:]
-    return jnp.sum(jnp.where(m, err**2, 0.0)) / jnp.sum(m)
+def _open_loop_loss(axial, data: Padded, dt_ms, scale, v_rest, i_rest, weights, ridge):
+    """Variable projection: the readout is the weighted least-squares optimum for the current
+    gates (solved inside the loss), so gradients only move the gating dynamics and the readout
+    is always exact to the pA, which Adam alone reaches slowly."""
+    x = _readout_design(axial, data, dt_ms, v_rest)
+    y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
+    coef = _solve_readout(x, y, weights, ridge)
+    err = (x @ coef - y) / scale
+    return jnp.sum(weights * err**2) / jnp.sum(weights), coef
 
 
 def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest,
-                    history: list[float]) -> GatedAxialCurrent:
-    scale = float(np.std(np.asarray(data.i_axial)[np.asarray(data.mask)]))
-    opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(cfg.open_loop_lr))
+                    history: list[float], weights) -> GatedAxialCurrent:
+    w = np.asarray(weights)
+    y = np.asarray(data.i_axial)[:, 1:]
+    scale = float(np.sqrt(np.sum(w * (y - np.sum(w * y) / np.sum(w))**2) / np.sum(w)))
+    # Cosine decay: the loss is noisy at a constant rate (spike-time currents), and the final
+    # steps should settle rather than wander.
+    lr = optax.cosine_decay_schedule(cfg.open_loop_lr, max(cfg.open_loop_steps, 1), alpha=0.05)
+    opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(lr))
     params, static = eqx.partition(axial, eqx.is_array)
     opt_state = opt.init(params)
 
     @jax.jit
     def step(params, opt_state):
         def loss_fn(p):
-            return _open_loop_loss(eqx.combine(p, static), data, dt_ms, scale, v_rest, i_rest)
+            return _open_loop_loss(eqx.combine(p, static), data, dt_ms, scale, v_rest, i_rest,
+                                   weights, cfg.ridge)
 
-        loss, grads = jax.value_and_grad(loss_fn)(params)
+        (loss, coef), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         updates, opt_state = opt.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
+        return optax.apply_updates(params, updates), opt_state, loss, coef
 
     prog = Progress(cfg.open_loop_steps, "train open loop")
+    best = (np.inf, None)
     for k in range(cfg.open_loop_steps):
-        params, opt_state, loss = step(params, opt_state)
+        new_params, opt_state, loss, coef = step(params, opt_state)
         history.append(float(loss))
         if not math.isfinite(history[-1]):
-            _check_finite(params, "open loop", k)
+            _check_finite(new_params, "open loop", k)
             raise TrainingError(f"open-loop loss became {history[-1]} at step {k}: lower "
                                 "--lr-open or change --seed")
-        prog.update(k + 1, f"loss {history[-1]:.4g} (normalised MSE of I_axial)")
+        if history[-1] < best[0]:  # loss and readout belong to params, before this update
+            best = (history[-1], _with_readout(eqx.combine(params, static), coef, True,
+                                               v_rest, i_rest))
+        params = new_params
+        prog.update(k + 1, f"loss {history[-1]:.4g} (normalised, weighted MSE of I_axial)")
     prog.close()
-    return pin_rest(eqx.combine(params, static), v_rest, i_rest)
+    if best[1] is None:
+        return fit_readout(eqx.combine(params, static), data, dt_ms, cfg.ridge, v_rest, i_rest,
+                           weights=weights)
+    return best[1]
 
 
-def _window_starts(data: Padded, n_win: int, rng: np.random.Generator, i_stim_np, lengths):
-    """Random window starts; half of them inside stimulated periods."""
+def _recorded_spike_indices(v_np, lengths, threshold_mV: float = -20.0):
+    """Per protocol, sample indices of upward threshold crossings in the recording."""
+    out = []
+    for p, n in enumerate(lengths):
+        v = v_np[p, : int(n)]
+        out.append(np.flatnonzero((v[:-1] < threshold_mV) & (v[1:] >= threshold_mV)) + 1)
+    return out
+
+
+def _window_starts(n_win: int, batch: int, rng: np.random.Generator, i_stim_np, lengths,
+                   spike_idx, spike_frac: float, offset_steps: int):
+    """Window starts (protocol, sample): a fraction right after recorded spikes (so the window
+    holds the following interspike interval), half of the rest inside stimulated periods."""
     starts = []
-    p_count = len(lengths)
-    while len(starts) < 4 * max(1, n_win):
-        p = int(rng.integers(p_count))
+    all_spikes = [(p, int(s)) for p, ss in enumerate(spike_idx) for s in ss]
+    n_spk = int(round(spike_frac * batch)) if all_spikes else 0
+    while len(starts) < n_spk:
+        p, s = all_spikes[int(rng.integers(len(all_spikes)))]
+        s = s + offset_steps
+        if s + n_win + 1 <= int(lengths[p]):
+            starts.append((p, s))
+    tries = 0
+    while len(starts) < batch:
+        tries += 1
+        p = int(rng.integers(len(lengths)))
         hi = int(lengths[p]) - n_win - 1
         if hi <= 0:
+            if tries > 100 * batch:
+                raise TrainingError(f"every training protocol is shorter than the closed-loop "
+                                    f"window ({n_win} steps): lower --window-ms")
             continue
         s = int(rng.integers(hi))
-        if len(starts) % 2 == 0 and not np.any(i_stim_np[p, s: s + n_win] != 0):
+        if len(starts) % 2 == 0 and not np.any(i_stim_np[p, s: s + n_win] != 0) and tries < 1000:
             continue
         starts.append((p, s))
     return starts
@@ -280,6 +369,8 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
     mstates = jax.vmap(lambda v: teacher_forced(cell, v, dt_ms)[0])(train.v)
     i_stim_np = np.asarray(train.i_stim)
     v_np = np.asarray(train.v)
+    spike_idx = _recorded_spike_indices(v_np, train.lengths)
+    off = int(round(cfg.spike_start_offset_ms / dt_ms))
     static_cell = cell
     opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(cfg.closed_loop_lr))
     params, static = eqx.partition(cell.axial, eqx.is_array)
@@ -289,7 +380,10 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
         ax = pin_rest(eqx.combine(p, static), v_rest, i_rest)
         c = eqx.tree_at(lambda cc: cc.axial, static_cell, ax)
         v, _ = c.simulate(i_stim, dt_ms, (v0, m0, z0))
-        err = v[1:] - v_ref
+        clip = cfg.v_clip_mV
+        # Clipping both traces below the spike keeps the loss on the approach to threshold and
+        # the interspike trajectory; a spike a few ms off does not dominate it.
+        err = jnp.minimum(v[1:], clip) - jnp.minimum(v_ref, clip)
         return jnp.mean(err**2)
 
     @jax.jit
@@ -322,9 +416,8 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
     for epoch in range(1, cfg.closed_loop_epochs + 1):
         zs = zs_fn(current_cell(params).axial, train.v)
         for _ in range(cfg.closed_loop_steps_per_epoch):
-            starts = _window_starts(train, n_win, rng, i_stim_np, train.lengths)
-            idx = rng.choice(len(starts), size=cfg.batch_windows, replace=False)
-            sel = [starts[i] for i in idx]
+            sel = _window_starts(n_win, cfg.batch_windows, rng, i_stim_np, train.lengths,
+                                 spike_idx, cfg.spike_start_frac, off)
             pp = np.array([s[0] for s in sel])
             ss = np.array([s[1] for s in sel])
             v0 = jnp.asarray(v_np[pp, ss])
@@ -422,10 +515,17 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         axial = init_filter_bank(n_states=cfg.n_states, n_hidden=cfg.n_hidden,
                                  tau_range_ms=cfg.tau_range_ms, gate_slope=cfg.gate_slope,
                                  key=jax.random.PRNGKey(cfg.seed))
-        axial = fit_readout(axial, train, dt_ms, cfg.ridge)
-        axial = pin_rest(axial, v_rest, i_rest)
+        if cfg.weight_by_conductance:
+            g_ref = max(dc_conductance_nS(baseline, v_rest), 1e-3)
+            bcell = HybridCell(axial=baseline, membrane=membrane, area_um2=float(soma["area_um2"]),
+                               cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+            weights = conductance_weights(bcell, train, dt_ms, g_ref)
+            log(f"open-loop weights: dendritic load {g_ref:.1f} nS (baseline's DC slope)")
+        else:
+            weights = train.mask[:, 1:].astype(jnp.float64)
+        axial = fit_readout(axial, train, dt_ms, cfg.ridge, v_rest, i_rest, weights=weights)
         hist: list[float] = []
-        axial = train_open_loop(axial, train, dt_ms, cfg, v_rest, i_rest, hist)
+        axial = train_open_loop(axial, train, dt_ms, cfg, v_rest, i_rest, hist, weights)
         history["open_loop"] = hist
         _check_finite(axial, "open loop", cfg.open_loop_steps)
         save_model(work_dir / "open_loop", axial, {"stage": "open_loop"})
