@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from reducer.metrics import spike_times  # noqa: F401  (re-exported for the tests)
+from tests.mod_corpus.recipe import build_recipe_soma
+
 
 def compile_mods(mod_files: list[Path]) -> Path | None:
     """Compile ``mod_files`` with nrnivmodl into a cached temp dir; return libnrnmech path."""
@@ -96,14 +99,6 @@ def neuron_soma_run(lib: str | None, mod_files: list[str], mechanisms: dict[str,
     return {"v": np.array(v), "i_stim": np.array(i_rec)[1:], "desc": desc}
 
 
-def spike_times(t_ms: np.ndarray, v: np.ndarray, threshold_mV: float = -20.0) -> np.ndarray:
-    """Upward threshold crossings, linearly interpolated."""
-    above = v >= threshold_mV
-    idx = np.nonzero(~above[:-1] & above[1:])[0]
-    frac = (threshold_mV - v[idx]) / (v[idx + 1] - v[idx])
-    return t_ms[idx] + frac * (t_ms[idx + 1] - t_ms[idx])
-
-
 def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict],
                        usetable: bool | None = False) -> list[dict]:
     """Run corpus-style recipes (tests/mod_corpus/recipe.py contract) one after another in
@@ -118,38 +113,13 @@ def neuron_recipes_run(lib: str | None, mod_files: list[str], entries: list[dict
 
     out = []
     for entry in entries:
-        soma_spec, sim = entry["soma"], entry["sim"]
-        ions, stim_spec = entry.get("ions", {}), entry["stimulus"]
-        h.celsius = soma_spec["celsius"]
-        h.dt = sim["dt_ms"]
-        h.secondorder = 0
-        if "cai" in ions:
-            h.cai0_ca_ion = ions["cai"]
-        if "cao" in ions:
-            h.cao0_ca_ion = ions["cao"]
-        soma = h.Section(name="soma")
-        soma.nseg = 1
-        soma.L = soma_spec["L_um"]
-        soma.diam = soma_spec["diam_um"]
-        soma.cm = soma_spec["cm"]
-        seg = soma(0.5)
-        for mech, params in entry["insert"].items():
-            soma.insert(mech)
-            for name, value in params.items():
-                setattr(seg, f"{name}_{mech}", value)
+        sim = entry["sim"]
+        soma, seg, stim = build_recipe_soma(h, entry)
+        for mech in entry["insert"]:
             if hasattr(h, f"usetable_{mech}"):
                 on = mech not in entry.get("usetable_off", []) if usetable is None \
                     else usetable
                 setattr(h, f"usetable_{mech}", 1.0 if on else 0.0)
-        for name, value in ions.items():
-            if hasattr(seg, name):
-                setattr(seg, name, value)
-        for name, value in entry.get("globals", {}).items():
-            setattr(h, name, value)
-        stim = h.IClamp(seg)
-        stim.delay = stim_spec["delay_ms"]
-        stim.dur = stim_spec["duration_ms"]
-        stim.amp = stim_spec["amp_nA"]
         v_vec = h.Vector().record(seg._ref_v)
         i_vec = h.Vector().record(stim._ref_i)
         desc = describe_soma([soma], [Path(f) for f in mod_files])

@@ -22,6 +22,7 @@ from mod_export.compile import compile_mechanisms
 from reducer.errors import ExportError
 from reducer.hybrid import GatedAxialCurrent
 from reducer.isolated import run_isolated
+from reducer.metrics import spike_times
 from tests.test_export_mod import ca1_soma_description, hh_soma_description, random_model
 
 jax.config.update("jax_enable_x64", True)
@@ -247,11 +248,9 @@ def simulate_hh_hybrid(model, area_um2, i_stim_nA, v_init_mV, celsius):
     return jnp.concatenate([jnp.asarray([v_init_mV]), vs])
 
 
-def spike_times_ms(v_mV: np.ndarray, threshold_mV: float = -20.0) -> np.ndarray:
-    """Upward threshold crossings, linearly interpolated within the step."""
-    up = np.nonzero((v_mV[:-1] < threshold_mV) & (v_mV[1:] >= threshold_mV))[0]
-    frac = (threshold_mV - v_mV[up]) / (v_mV[up + 1] - v_mV[up])
-    return (up + frac) * DT_MS
+def spike_times_ms(v_mV: np.ndarray) -> np.ndarray:
+    """Spike times of a trace sampled every DT_MS from t = 0."""
+    return spike_times(np.arange(len(v_mV)) * DT_MS, v_mV)
 
 
 # ---------------------------------------------------------------- fixtures

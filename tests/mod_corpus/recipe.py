@@ -92,30 +92,19 @@ def _set_usetables(h, corpus_tables: list[str], off: list[str]) -> None:
         setattr(h, f"usetable_{mech}", 0 if mech in off else 1)
 
 
-def simulate_recipe(entry: dict[str, Any], lib_path: str, without: str | None = None,
-                    table_mechs: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Build one recipe's soma in NEURON, run it, and return its trace.
+def build_recipe_soma(h, entry: dict[str, Any], without: str | None = None):
+    """Make one recipe's single-segment soma in this NEURON process (fixed step, IClamp).
 
-    Args:
-        entry: one element of ``corpus.json["mechanisms"]``.
-        lib_path: compiled corpus library (``compile_corpus``).
-        without: a suffix of ``entry["insert"]`` to leave out (effect-size runs).
-        table_mechs: suffixes that have a ``usetable_`` global; those not in the recipe's
-            ``usetable_off`` are reset to 1, so recipes run one after another in one
-            process do not inherit each other's setting. Defaults to ``usetable_off``.
+    Sets celsius, dt and the ions' start concentrations, inserts every mechanism of
+    ``entry["insert"]`` (except ``without``) with its parameters, sets the recipe's ion values
+    and globals, and adds the recipe's IClamp. ``usetable_<suffix>`` is left to the caller.
 
     Returns:
-        ``{"t_ms": ..., "v_mV": ..., "i_stim_nA": ...}`` sampled every ``dt_ms``, plus
-        ``cai_mM`` and ``eca_mV`` where the soma has the ca ion.
+        ``(soma, seg, stim)``.
     """
-    h = _h(lib_path)
-    if any(True for _ in h.allsec()):
-        raise RuntimeError("simulate_recipe needs a process without other sections")
     soma_spec, sim = entry["soma"], entry["sim"]
     ions, stim_spec = entry.get("ions", {}), entry["stimulus"]
-    off = list(entry.get("usetable_off", []))
-    _set_usetables(h, sorted(set(table_mechs or []) | set(off)), off)
-
+    h.load_file("stdrun.hoc")  # defines steps_per_ms
     h.celsius = soma_spec["celsius"]
     h.dt = sim["dt_ms"]
     h.steps_per_ms = 1.0 / sim["dt_ms"]
@@ -144,11 +133,40 @@ def simulate_recipe(entry: dict[str, Any], lib_path: str, without: str | None = 
     for name, value in ions.items():
         if hasattr(seg, name):  # only ions some inserted mechanism uses
             setattr(seg, name, value)
+    for name, value in entry.get("globals", {}).items():
+        setattr(h, name, value)
 
     stim = h.IClamp(seg)
     stim.delay = stim_spec["delay_ms"]
     stim.dur = stim_spec["duration_ms"]
     stim.amp = stim_spec["amp_nA"]
+    return soma, seg, stim
+
+
+def simulate_recipe(entry: dict[str, Any], lib_path: str, without: str | None = None,
+                    table_mechs: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Build one recipe's soma in NEURON, run it, and return its trace.
+
+    Args:
+        entry: one element of ``corpus.json["mechanisms"]``.
+        lib_path: compiled corpus library (``compile_corpus``).
+        without: a suffix of ``entry["insert"]`` to leave out (effect-size runs).
+        table_mechs: suffixes that have a ``usetable_`` global; those not in the recipe's
+            ``usetable_off`` are reset to 1, so recipes run one after another in one
+            process do not inherit each other's setting. Defaults to ``usetable_off``.
+
+    Returns:
+        ``{"t_ms": ..., "v_mV": ..., "i_stim_nA": ...}`` sampled every ``dt_ms``, plus
+        ``cai_mM`` and ``eca_mV`` where the soma has the ca ion.
+    """
+    h = _h(lib_path)
+    if any(True for _ in h.allsec()):
+        raise RuntimeError("simulate_recipe needs a process without other sections")
+    sim = entry["sim"]
+    off = list(entry.get("usetable_off", []))
+    _set_usetables(h, sorted(set(table_mechs or []) | set(off)), off)
+
+    soma, seg, stim = build_recipe_soma(h, entry, without)
     t_vec = h.Vector().record(h._ref_t)
     v_vec = h.Vector().record(seg._ref_v)
     i_vec = h.Vector().record(stim._ref_i)
