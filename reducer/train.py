@@ -66,6 +66,9 @@ class TrainConfig:
     spike_start_frac: float = 0.5
     spike_start_offset_ms: float = 2.0
     weight_by_conductance: bool = True
+    lowpass_ms: float = 10.0
+    lowpass_weight: float = 0.0
+    n_gated: int = 4
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -107,6 +110,45 @@ def pad_dataset(ds: Dataset) -> Padded:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+# Voltage-gated starting states (half-activation mV, slope mV, tau ms), the generic families of
+# Hodgkin-Huxley gates: fast activation near threshold (Na m), inactivation (h, negative slope),
+# delayed rectifier activation (K n), and slow spike-driven gates (M-type K, adaptation). Adam
+# cannot move a near-linear filter to a steep sigmoid at a depolarised threshold within a few
+# hundred steps; started here, the readout and training only tune them.
+GATE_FAMILIES = (
+    (-50.0, 4.0, 0.5),
+    (-60.0, -6.0, 5.0),
+    (-40.0, 8.0, 3.0),
+    (-35.0, 10.0, 200.0),
+    (-45.0, 5.0, 800.0),
+    (-30.0, 8.0, 30.0),
+)
+
+
+def init_mixed(cfg: TrainConfig) -> GatedAxialCurrent:
+    """Filter bank (``n_states - n_gated`` near-linear states) plus ``n_gated`` sigmoid gates
+    from :data:`GATE_FAMILIES` (cycled)."""
+    n_lin = cfg.n_states - cfg.n_gated
+    if n_lin < 1 or cfg.n_gated < 0:
+        raise TrainingError(f"n_gated={cfg.n_gated} must be between 0 and n_states-1 "
+                            f"({cfg.n_states - 1})")
+    ax = init_filter_bank(n_states=cfg.n_states, n_hidden=cfg.n_hidden,
+                          tau_range_ms=cfg.tau_range_ms, gate_slope=cfg.gate_slope,
+                          key=jax.random.PRNGKey(cfg.seed))
+    taus = np.geomspace(cfg.tau_range_ms[0], cfg.tau_range_ms[1], max(n_lin, 1))
+    a_lin = np.full(cfg.n_states, cfg.gate_slope)
+    a0 = np.zeros(cfg.n_states)
+    tau = np.concatenate([taus, np.zeros(cfg.n_gated)])
+    for j in range(cfg.n_gated):
+        v_half, slope, t = GATE_FAMILIES[j % len(GATE_FAMILIES)]
+        k = n_lin + j
+        a_lin[k] = ax.v_scale_mV / slope
+        a0[k] = (ax.v_offset_mV - v_half) / slope
+        tau[k] = t
+    s0 = np.log(tau - ax.tau_min_ms)
+    return eqx.tree_at(lambda m: (m.a_lin, m.a0, m.s0), ax,
+                       (jnp.asarray(a_lin), jnp.asarray(a0), jnp.asarray(s0)))
 
 
 def pin_rest(axial: GatedAxialCurrent, v_rest_mV: float, i_rest_nA: float) -> GatedAxialCurrent:
@@ -170,15 +212,52 @@ def _readout_design(axial: GatedAxialCurrent, data: Padded, dt_ms: float, v_rest
     return jnp.concatenate(cols, axis=-1)
 
 
-def _solve_readout(x, y, weights, ridge: float):
-    """Weighted ridge least squares, columns scaled to unit weighted RMS."""
-    w = weights[..., None]
-    scale = jnp.sqrt(jnp.sum(w * x**2, axis=(0, 1)) / jnp.sum(weights)) + 1e-12
-    xs = x / scale
-    a = jnp.einsum("pnf,png->fg", w * xs, xs)
-    b = jnp.einsum("pnf,pn->f", w * xs, y)
-    a = a + ridge * jnp.sum(weights) * jnp.eye(a.shape[0])
-    return jnp.linalg.solve(a, b) / scale
+def _lowpass(x, tau_ms: float, dt_ms: float):
+    """Causal exponential filter along axis 1 (unit DC gain), by an associative scan."""
+    a = math.exp(-dt_ms / tau_ms)
+    coef = jnp.full(x.shape[1], a).reshape((1, -1) + (1,) * (x.ndim - 2))
+    coef = jnp.broadcast_to(coef, x.shape)
+
+    def combine(left, right):
+        a1, b1 = left
+        a2, b2 = right
+        return a1 * a2, a2 * b1 + b2
+
+    return jax.lax.associative_scan(combine, (coef, (1.0 - a) * x), axis=1)[1]
+
+
+@dataclass(frozen=True)
+class _LossSpec:
+    """Rows of the open-loop least-squares problem: per-sample weights (P, N), and an optional
+    low-pass term (time constant, relative weight)."""
+
+    weights: Any
+    lowpass_ms: float = 0.0
+    lowpass_weight: float = 0.0
+
+
+def _loss_rows(x, y, spec: _LossSpec, dt_ms: float):
+    """Weighted rows (a, b) with a @ c ~ b; the low-pass rows weight slow current errors, which
+    the cell integrates over many milliseconds (its membrane time constant), beyond their share
+    of the sample-wise error."""
+    sw = jnp.sqrt(spec.weights)
+    a, b = sw[..., None] * x, sw * y
+    if spec.lowpass_ms > 0 and spec.lowpass_weight > 0:
+        m = (spec.weights > 0)[..., None]
+        g = math.sqrt(spec.lowpass_weight)
+        a_lp = g * jnp.where(m, _lowpass(a, spec.lowpass_ms, dt_ms), 0.0)
+        b_lp = g * jnp.where(m[..., 0], _lowpass(b[..., None], spec.lowpass_ms, dt_ms)[..., 0],
+                             0.0)
+        a, b = jnp.concatenate([a, a_lp], axis=1), jnp.concatenate([b, b_lp], axis=1)
+    return a, b
+
+
+def _solve_readout(a, b, n_rows: float, ridge: float):
+    """Ridge least squares on weighted rows, columns scaled to unit RMS."""
+    scale = jnp.sqrt(jnp.sum(a**2, axis=(0, 1)) / n_rows) + 1e-12
+    a_s = a / scale
+    m = jnp.einsum("pnf,png->fg", a_s, a_s) + ridge * n_rows * jnp.eye(a.shape[-1])
+    return jnp.linalg.solve(m, jnp.einsum("pnf,pn->f", a_s, b)) / scale
 
 
 def _with_readout(axial: GatedAxialCurrent, coef, use_q: bool, v_rest, i_rest):
@@ -190,14 +269,15 @@ def _with_readout(axial: GatedAxialCurrent, coef, use_q: bool, v_rest, i_rest):
 
 def fit_readout(axial: GatedAxialCurrent, data: Padded, dt_ms: float, ridge: float,
                 v_rest: float, i_rest: float, use_q: bool = True,
-                weights=None) -> GatedAxialCurrent:
+                spec: _LossSpec | None = None) -> GatedAxialCurrent:
     """Least-squares readout (w, q, w_u) for the current gating dynamics; the bias pins the
     resting current to ``i_rest`` at ``v_rest`` (an exact constraint, not a penalty)."""
-    if weights is None:
-        weights = data.mask[:, 1:].astype(jnp.float64)
+    if spec is None:
+        spec = _LossSpec(data.mask[:, 1:].astype(jnp.float64))
     x = _readout_design(axial, data, dt_ms, v_rest, use_q)
     y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
-    coef = _solve_readout(x, y, weights, ridge)
+    a, b = _loss_rows(x, y, spec, dt_ms)
+    coef = _solve_readout(a, b, float(jnp.sum(data.mask)), ridge)
     return _with_readout(axial, coef, use_q, v_rest, i_rest)
 
 
@@ -268,22 +348,24 @@ def baseline_filter_bank(data: Padded, dt_ms: float, v_rest: float, i_rest: floa
     return fit_readout(ax, data, dt_ms, 1e-9, v_rest, i_rest, use_q=False)
 
 
-def _open_loop_loss(axial, data: Padded, dt_ms, scale, v_rest, i_rest, weights, ridge):
+def _open_loop_loss(axial, data: Padded, dt_ms, scale, v_rest, i_rest, spec: _LossSpec,
+                    ridge, n_rows: float):
     """Variable projection: the readout is the weighted least-squares optimum for the current
     gates (solved inside the loss), so gradients only move the gating dynamics and the readout
     is always exact to the pA, which Adam alone reaches slowly."""
     x = _readout_design(axial, data, dt_ms, v_rest)
     y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
-    coef = _solve_readout(x, y, weights, ridge)
-    err = (x @ coef - y) / scale
-    return jnp.sum(weights * err**2) / jnp.sum(weights), coef
+    a, b = _loss_rows(x, y, spec, dt_ms)
+    coef = _solve_readout(a, b, n_rows, ridge)
+    return jnp.sum(((a @ coef - b) / scale) ** 2) / n_rows, coef
 
 
 def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest,
-                    history: list[float], weights) -> GatedAxialCurrent:
-    w = np.asarray(weights)
+                    history: list[float], spec: _LossSpec) -> GatedAxialCurrent:
+    w = np.asarray(spec.weights)
     y = np.asarray(data.i_axial)[:, 1:]
     scale = float(np.sqrt(np.sum(w * (y - np.sum(w * y) / np.sum(w))**2) / np.sum(w)))
+    n_rows = float(np.sum(w > 0))
     # Cosine decay: the loss is noisy at a constant rate (spike-time currents), and the final
     # steps should settle rather than wander.
     lr = optax.cosine_decay_schedule(cfg.open_loop_lr, max(cfg.open_loop_steps, 1), alpha=0.05)
@@ -295,7 +377,7 @@ def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest
     def step(params, opt_state):
         def loss_fn(p):
             return _open_loop_loss(eqx.combine(p, static), data, dt_ms, scale, v_rest, i_rest,
-                                   weights, cfg.ridge)
+                                   spec, cfg.ridge, n_rows)
 
         (loss, coef), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         updates, opt_state = opt.update(grads, opt_state, params)
@@ -318,7 +400,7 @@ def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest
     prog.close()
     if best[1] is None:
         return fit_readout(eqx.combine(params, static), data, dt_ms, cfg.ridge, v_rest, i_rest,
-                           weights=weights)
+                           spec=spec)
     return best[1]
 
 
@@ -372,7 +454,9 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
     spike_idx = _recorded_spike_indices(v_np, train.lengths)
     off = int(round(cfg.spike_start_offset_ms / dt_ms))
     static_cell = cell
-    opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(cfg.closed_loop_lr))
+    total_steps = max(cfg.closed_loop_epochs * cfg.closed_loop_steps_per_epoch, 1)
+    lr = optax.cosine_decay_schedule(cfg.closed_loop_lr, total_steps, alpha=0.1)
+    opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(lr))
     params, static = eqx.partition(cell.axial, eqx.is_array)
     opt_state = opt.init(params)
 
@@ -512,9 +596,7 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         axial, _ = load_model(work_dir / "open_loop")
     else:
         log(f"stage 1: open loop, {cfg.n_states} states, {cfg.n_hidden} hidden units")
-        axial = init_filter_bank(n_states=cfg.n_states, n_hidden=cfg.n_hidden,
-                                 tau_range_ms=cfg.tau_range_ms, gate_slope=cfg.gate_slope,
-                                 key=jax.random.PRNGKey(cfg.seed))
+        axial = init_mixed(cfg)
         if cfg.weight_by_conductance:
             g_ref = max(dc_conductance_nS(baseline, v_rest), 1e-3)
             bcell = HybridCell(axial=baseline, membrane=membrane, area_um2=float(soma["area_um2"]),
@@ -523,9 +605,10 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
             log(f"open-loop weights: dendritic load {g_ref:.1f} nS (baseline's DC slope)")
         else:
             weights = train.mask[:, 1:].astype(jnp.float64)
-        axial = fit_readout(axial, train, dt_ms, cfg.ridge, v_rest, i_rest, weights=weights)
+        spec = _LossSpec(weights, cfg.lowpass_ms, cfg.lowpass_weight)
+        axial = fit_readout(axial, train, dt_ms, cfg.ridge, v_rest, i_rest, spec=spec)
         hist: list[float] = []
-        axial = train_open_loop(axial, train, dt_ms, cfg, v_rest, i_rest, hist, weights)
+        axial = train_open_loop(axial, train, dt_ms, cfg, v_rest, i_rest, hist, spec)
         history["open_loop"] = hist
         _check_finite(axial, "open loop", cfg.open_loop_steps)
         save_model(work_dir / "open_loop", axial, {"stage": "open_loop"})
