@@ -69,6 +69,8 @@ class TrainConfig:
     lowpass_ms: float = 10.0
     lowpass_weight: float = 0.0
     n_gated: int = 4
+    freeze_filters: bool = True
+    extrap_weight: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -111,6 +113,9 @@ def pad_dataset(ds: Dataset) -> Padded:
 
 # ----------------------------------------------------------------------------- helpers
 
+# Gate slope of a linear filter state: z_inf stays within 0.02 % of affine over -100..+50 mV.
+LINEAR_GATE_SLOPE = 0.01
+
 # Voltage-gated starting states (half-activation mV, slope mV, tau ms), the generic families of
 # Hodgkin-Huxley gates: fast activation near threshold (Na m), inactivation (h, negative slope),
 # delayed rectifier activation (K n), and slow spike-driven gates (M-type K, adaptation). Adam
@@ -128,7 +133,13 @@ GATE_FAMILIES = (
 
 def init_mixed(cfg: TrainConfig) -> GatedAxialCurrent:
     """Filter bank (``n_states - n_gated`` near-linear states) plus ``n_gated`` sigmoid gates
-    from :data:`GATE_FAMILIES` (cycled)."""
+    from :data:`GATE_FAMILIES` (cycled).
+
+    With ``cfg.freeze_filters`` the filter states are the exact linear filter bank and stay so
+    (see :func:`trainable_mask`); their readout has no ``q`` term, so below the trained voltage
+    range the model continues linearly, as passive dendrites do, instead of extrapolating
+    sigmoids and V-dependent time constants.
+    """
     n_lin = cfg.n_states - cfg.n_gated
     if n_lin < 1 or cfg.n_gated < 0:
         raise TrainingError(f"n_gated={cfg.n_gated} must be between 0 and n_states-1 "
@@ -137,7 +148,7 @@ def init_mixed(cfg: TrainConfig) -> GatedAxialCurrent:
                           tau_range_ms=cfg.tau_range_ms, gate_slope=cfg.gate_slope,
                           key=jax.random.PRNGKey(cfg.seed))
     taus = np.geomspace(cfg.tau_range_ms[0], cfg.tau_range_ms[1], max(n_lin, 1))
-    a_lin = np.full(cfg.n_states, cfg.gate_slope)
+    a_lin = np.full(cfg.n_states, LINEAR_GATE_SLOPE if cfg.freeze_filters else cfg.gate_slope)
     a0 = np.zeros(cfg.n_states)
     tau = np.concatenate([taus, np.zeros(cfg.n_gated)])
     for j in range(cfg.n_gated):
@@ -149,6 +160,24 @@ def init_mixed(cfg: TrainConfig) -> GatedAxialCurrent:
     s0 = np.log(tau - ax.tau_min_ms)
     return eqx.tree_at(lambda m: (m.a_lin, m.a0, m.s0), ax,
                        (jnp.asarray(a_lin), jnp.asarray(a0), jnp.asarray(s0)))
+
+
+def q_start(cfg: TrainConfig) -> int:
+    """Index of the first state whose readout has a ``q * u * z`` term."""
+    return cfg.n_states - cfg.n_gated if cfg.freeze_filters else 0
+
+
+def trainable_mask(axial: GatedAxialCurrent, cfg: TrainConfig):
+    """1/0 per parameter entry: frozen filter states keep their gate parameters and q = 0."""
+    ones = jax.tree_util.tree_map(jnp.ones_like, eqx.filter(axial, eqx.is_array))
+    if not cfg.freeze_filters:
+        return ones
+    n_lin = cfg.n_states - cfg.n_gated
+    per_state = jnp.arange(cfg.n_states) >= n_lin
+    rows = per_state.astype(jnp.float64)
+    return eqx.tree_at(
+        lambda m: (m.a_lin, m.a0, m.A, m.s_lin, m.s0, m.S, m.q), ones,
+        (rows, rows, rows[:, None] * ones.A, rows, rows, rows[:, None] * ones.S, rows))
 
 
 def pin_rest(axial: GatedAxialCurrent, v_rest_mV: float, i_rest_nA: float) -> GatedAxialCurrent:
@@ -225,7 +254,7 @@ def _zs_batch_grid(axial, v, dt_ms, v_lo: float, v_hi: float):
 
 
 def _readout_design(axial: GatedAxialCurrent, data: Padded, dt_ms: float, v_rest: float,
-                    use_q: bool = True, grid: tuple[float, float] | None = None):
+                    q_from: int = 0, grid: tuple[float, float] | None = None):
     """Design matrix of the readout with the resting current pinned as a constraint.
 
     prediction[k] = I(v_{k+1}, z_k) = Σ (w + q u) z + w_u u + bias. Subtracting the same
@@ -239,13 +268,48 @@ def _readout_design(axial: GatedAxialCurrent, data: Padded, dt_ms: float, v_rest
         zs = _zs_batch_grid(axial, data.v, dt_ms, *grid)
     u = (data.v - axial.v_offset_mV) / axial.v_scale_mV
     z_prev, u_k = zs[:, :-1], u[:, 1:, None]
+    return _features(axial, z_prev, u_k, v_rest, q_from)
+
+
+def _features(axial: GatedAxialCurrent, z, u, v_rest: float, q_from: int):
+    """Readout features of states z (..., K) at normalised voltage u (..., 1), minus rest."""
     z_r = axial.steady_state(v_rest)
     u_r = (v_rest - axial.v_offset_mV) / axial.v_scale_mV
-    cols = [z_prev - z_r]
-    if use_q:
-        cols.append(z_prev * u_k - z_r * u_r)
-    cols.append(u_k - u_r)
+    cols = [z - z_r]
+    if q_from < axial.n_states:
+        cols.append(z[..., q_from:] * u - z_r[q_from:] * u_r)
+    cols.append(u - u_r)
     return jnp.concatenate(cols, axis=-1)
+
+
+EXTRAP_MV = 40.0  # how far below the recorded range the current is asked to stay linear
+
+
+def _extrapolation_rows(axial: GatedAxialCurrent, v_low_mV: float, v_rest: float, q_from: int):
+    """Rows (1, M, F) whose product with the readout is the steady-state current's departure
+    from its linear continuation below ``v_low_mV`` (1 mV steps, ``EXTRAP_MV`` deep).
+
+    Passive dendrites are linear there; without these rows the fit is free to bend below the
+    data (hyperpolarising test steps reach twice the trained depth).
+    """
+    def feats(v):
+        v = jnp.atleast_1d(v)
+        z = jax.vmap(axial.steady_state)(v)
+        u = ((v - axial.v_offset_mV) / axial.v_scale_mV)[:, None]
+        return _features(axial, z, u, v_rest, q_from)
+
+    dv = jnp.arange(1.0, EXTRAP_MV + 1.0)
+    f_b = feats(v_low_mV)
+    slope = f_b - feats(v_low_mV - 1.0)
+    return (feats(v_low_mV - dv) - (f_b - dv[:, None] * slope))[None]
+
+
+def _log_tau_departure(axial: GatedAxialCurrent, v_low_mV: float):
+    """Mean squared change of log tau below ``v_low_mV`` (time constants kept as at the edge)."""
+    dv = jnp.arange(1.0, EXTRAP_MV + 1.0)
+    log_tau = jnp.log(jax.vmap(lambda v: axial.gates(v)[1])(v_low_mV - dv))
+    log_tau_b = jnp.log(axial.gates(v_low_mV)[1])
+    return jnp.mean((log_tau - log_tau_b) ** 2)
 
 
 def _lowpass(x, tau_ms: float, dt_ms: float):
@@ -296,25 +360,30 @@ def _solve_readout(a, b, n_rows: float, ridge: float):
     return jnp.linalg.solve(m, jnp.einsum("pnf,pn->f", a_s, b)) / scale
 
 
-def _with_readout(axial: GatedAxialCurrent, coef, use_q: bool, v_rest, i_rest):
+def _with_readout(axial: GatedAxialCurrent, coef, q_from: int, v_rest, i_rest):
     k = axial.n_states
-    q = coef[k: 2 * k] if use_q else jnp.zeros(k)
+    q = jnp.zeros(k).at[q_from:].set(coef[k: 2 * k - q_from])
     ax = eqx.tree_at(lambda mm: (mm.w, mm.q, mm.w_u), axial, (coef[:k], q, coef[-1]))
     return pin_rest(ax, v_rest, i_rest)
 
 
 def fit_readout(axial: GatedAxialCurrent, data: Padded, dt_ms: float, ridge: float,
-                v_rest: float, i_rest: float, use_q: bool = True,
-                spec: _LossSpec | None = None) -> GatedAxialCurrent:
+                v_rest: float, i_rest: float, q_from: int = 0,
+                spec: _LossSpec | None = None, extrap_weight: float = 0.0) -> GatedAxialCurrent:
     """Least-squares readout (w, q, w_u) for the current gating dynamics; the bias pins the
     resting current to ``i_rest`` at ``v_rest`` (an exact constraint, not a penalty)."""
     if spec is None:
         spec = _LossSpec(data.mask[:, 1:].astype(jnp.float64))
-    x = _readout_design(axial, data, dt_ms, v_rest, use_q)
+    x = _readout_design(axial, data, dt_ms, v_rest, q_from)
     y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
     a, b = _loss_rows(x, y, spec, dt_ms)
-    coef = _solve_readout(a, b, float(jnp.sum(data.mask)), ridge)
-    return _with_readout(axial, coef, use_q, v_rest, i_rest)
+    n_rows = float(np.sum(np.asarray(spec.weights) > 0))
+    if extrap_weight > 0:
+        v_low = float(np.asarray(data.v)[np.asarray(data.mask)].min())
+        e = _extrapolation_rows(axial, v_low, v_rest, q_from)
+        a, b = _append_rows(a, b, e * math.sqrt(extrap_weight * n_rows / e.shape[1]))
+    coef = _solve_readout(a, b, n_rows, ridge)
+    return _with_readout(axial, coef, q_from, v_rest, i_rest)
 
 
 def _check_finite(tree, stage: str, step: int) -> None:
@@ -378,22 +447,38 @@ def baseline_filter_bank(data: Padded, dt_ms: float, v_rest: float, i_rest: floa
     A gate slope of 0.01 keeps z_inf within 0.02 % of affine over -100..+50 mV, so the states
     are exponential filters of V and the least-squares readout is the linear filter bank.
     """
-    ax = init_filter_bank(n_states=n_states, n_hidden=1, gate_slope=0.01,
+    ax = init_filter_bank(n_states=n_states, n_hidden=1, gate_slope=LINEAR_GATE_SLOPE,
                           tau_range_ms=(0.2, 300.0), key=jax.random.PRNGKey(0),
                           hidden_init_scale=0.0)
-    return fit_readout(ax, data, dt_ms, 1e-9, v_rest, i_rest, use_q=False)
+    return fit_readout(ax, data, dt_ms, 1e-9, v_rest, i_rest, q_from=n_states)
 
 
 def _open_loop_loss(axial, data: Padded, dt_ms, scale, v_rest, i_rest, spec: _LossSpec,
-                    ridge, n_rows: float, grid=None):
+                    ridge, n_rows: float, grid=None, q_from: int = 0,
+                    extrap_weight: float = 0.0):
     """Variable projection: the readout is the weighted least-squares optimum for the current
     gates (solved inside the loss), so gradients only move the gating dynamics and the readout
     is always exact to the pA, which Adam alone reaches slowly."""
-    x = _readout_design(axial, data, dt_ms, v_rest, grid=grid)
+    x = _readout_design(axial, data, dt_ms, v_rest, q_from, grid=grid)
     y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
     a, b = _loss_rows(x, y, spec, dt_ms)
+    penalty = 0.0
+    if extrap_weight > 0:
+        v_low = grid[0] + 1.0  # the recorded minimum (grid has 1 mV margin)
+        e = _extrapolation_rows(axial, v_low, v_rest, q_from)
+        # Each row counts like extrap_weight * (samples per row) data samples.
+        e = e * math.sqrt(extrap_weight * n_rows / e.shape[1])
+        a, b = _append_rows(a, b, e)
+        penalty = extrap_weight * 1e-3 * _log_tau_departure(axial, v_low)
     coef = _solve_readout(a, b, n_rows, ridge)
-    return jnp.sum(((a @ coef - b) / scale) ** 2) / n_rows, coef
+    return jnp.sum(((a @ coef - b) / scale) ** 2) / n_rows + penalty, coef
+
+
+def _append_rows(a, b, e):
+    """Append rows e (1, M, F) with target 0 to (a (P, N, F), b (P, N)), in protocol 0."""
+    e = jnp.concatenate([e, jnp.zeros((a.shape[0] - 1,) + e.shape[1:])], axis=0)
+    return (jnp.concatenate([a, e], axis=1),
+            jnp.concatenate([b, jnp.zeros(e.shape[:2])], axis=1))
 
 
 def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest,
@@ -403,21 +488,26 @@ def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest
     scale = float(np.sqrt(np.sum(w * (y - np.sum(w * y) / np.sum(w))**2) / np.sum(w)))
     n_rows = float(np.sum(w > 0))
     v_np = np.asarray(data.v)
-    grid = (math.floor(v_np.min()) - 1.0, math.ceil(v_np.max()) + 1.0)
+    v_valid = v_np[np.asarray(data.mask)]
+    # 1 mV margin below: _open_loop_loss takes grid[0] + 1 as the recorded minimum.
+    grid = (float(v_valid.min()) - 1.0, float(v_valid.max()) + 1.0)
     # Cosine decay: the loss is noisy at a constant rate (spike-time currents), and the final
     # steps should settle rather than wander.
     lr = optax.cosine_decay_schedule(cfg.open_loop_lr, max(cfg.open_loop_steps, 1), alpha=0.05)
     opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(lr))
     params, static = eqx.partition(axial, eqx.is_array)
     opt_state = opt.init(params)
+    mask = trainable_mask(axial, cfg)
+    q_from = q_start(cfg)
 
     @jax.jit
     def step(params, opt_state):
         def loss_fn(p):
             return _open_loop_loss(eqx.combine(p, static), data, dt_ms, scale, v_rest, i_rest,
-                                   spec, cfg.ridge, n_rows, grid)
+                                   spec, cfg.ridge, n_rows, grid, q_from, cfg.extrap_weight)
 
         (loss, _), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        grads = jax.tree_util.tree_map(jnp.multiply, grads, mask)
         updates, opt_state = opt.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -438,7 +528,7 @@ def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest
     gates = params if best[1] is None else best[1]
     # The readout for the exact (not grid-interpolated) gates.
     return fit_readout(eqx.combine(gates, static), data, dt_ms, cfg.ridge, v_rest, i_rest,
-                       spec=spec)
+                       q_from=q_from, spec=spec, extrap_weight=cfg.extrap_weight)
 
 
 def _recorded_spike_indices(v_np, lengths, threshold_mV: float = -20.0):
@@ -496,6 +586,7 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
     opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adam(lr))
     params, static = eqx.partition(cell.axial, eqx.is_array)
     opt_state = opt.init(params)
+    mask = trainable_mask(cell.axial, cfg)
 
     def window_loss(p, v0, m0, z0, i_stim, v_ref):
         ax = pin_rest(eqx.combine(p, static), v_rest, i_rest)
@@ -515,6 +606,7 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
             return jnp.mean(losses)
 
         loss, grads = jax.value_and_grad(loss_fn)(params)
+        grads = jax.tree_util.tree_map(jnp.multiply, grads, mask)
         updates, opt_state = opt.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -643,7 +735,8 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         else:
             weights = train.mask[:, 1:].astype(jnp.float64)
         spec = _LossSpec(weights, cfg.lowpass_ms, cfg.lowpass_weight)
-        axial = fit_readout(axial, train, dt_ms, cfg.ridge, v_rest, i_rest, spec=spec)
+        axial = fit_readout(axial, train, dt_ms, cfg.ridge, v_rest, i_rest, q_start(cfg),
+                            spec=spec, extrap_weight=cfg.extrap_weight)
         hist: list[float] = []
         axial = train_open_loop(axial, train, dt_ms, cfg, v_rest, i_rest, hist, spec)
         history["open_loop"] = hist
