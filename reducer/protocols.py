@@ -161,9 +161,13 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         return ProtocolSet(train, validation, test, fi)
     if scale != "default":
         raise ValueError(f"unknown protocol scale {scale!r}")
+    # Steps at four amplitudes: the firing rate (and its adaptation) must be learned across the
+    # f-I range, not at two points; 2.0R stays below the 2.2R test step.
     train = (
+        _step("train_step_1.1R", 1.1 * r),
         _step("train_step_1.3R", 1.3 * r),
         _step("train_step_1.8R", 1.8 * r),
+        _step("train_step_2.0R", 2.0 * r),
         _step("train_step_-1R", -1.0 * r, dur=300.0),
         Protocol("train_ramp", "ramp", 900.0, dict(delay_ms=50, dur_ms=800, amp_start_nA=-0.5 * r,
                                                    amp_end_nA=2.0 * r)),
@@ -172,10 +176,15 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         Protocol("train_ou_b", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=0.6 * r,
                                                         sigma_nA=1.0 * r, tau_ms=2.0, seed=2)),
     )
+    # Four validation protocols: model selection on spike timing needs more than two traces
+    # (Γ of a single 14-spike step jumps by 0.07 per spike).
     validation = (
+        _step("val_step_1.2R", 1.2 * r),
         _step("val_step_1.5R", 1.5 * r),
         Protocol("val_ou", "ou_noise", 800.0, dict(delay_ms=50, dur_ms=750, mean_nA=0.9 * r,
                                                    sigma_nA=0.7 * r, tau_ms=3.0, seed=3)),
+        Protocol("val_ou_b", "ou_noise", 600.0, dict(delay_ms=50, dur_ms=550, mean_nA=1.3 * r,
+                                                     sigma_nA=0.4 * r, tau_ms=8.0, seed=5)),
     )
     test = (
         _step("test_step_2.2R_long", 2.2 * r, dur=1000.0,

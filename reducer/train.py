@@ -401,16 +401,25 @@ def fit_readout(axial: GatedAxialCurrent, data: Padded, dt_ms: float, ridge: flo
     resting current to ``i_rest`` at ``v_rest`` (an exact constraint, not a penalty)."""
     if spec is None:
         spec = _LossSpec(data.mask[:, 1:].astype(jnp.float64))
-    x = _readout_design(axial, data, dt_ms, v_rest, q_from)
-    y = jnp.where(data.mask[:, 1:], data.i_axial[:, 1:] - i_rest, 0.0)
-    a, b = _loss_rows(x, y, spec, dt_ms)
     n_rows = float(np.sum(np.asarray(spec.weights) > 0))
+    v_low = float(np.asarray(data.v)[np.asarray(data.mask)].min())
+    coef = _fit_coef(axial, data.v, data.i_axial, data.mask, spec.weights, spec.lowpass_ms,
+                     spec.lowpass_weight, dt_ms, ridge, v_rest, i_rest, q_from, extrap_weight,
+                     v_low, n_rows)
+    return _with_readout(axial, coef, q_from, v_rest, i_rest)
+
+
+@eqx.filter_jit
+def _fit_coef(axial, v, i_axial, mask, weights, lowpass_ms, lowpass_weight, dt_ms, ridge, v_rest,
+              i_rest, q_from, extrap_weight, v_low, n_rows):
+    data = Padded(v, i_axial, jnp.zeros_like(v), mask, np.zeros(0), [], np.zeros(0))
+    x = _readout_design(axial, data, dt_ms, v_rest, q_from)
+    y = jnp.where(mask[:, 1:], i_axial[:, 1:] - i_rest, 0.0)
+    a, b = _loss_rows(x, y, _LossSpec(weights, lowpass_ms, lowpass_weight), dt_ms)
     if extrap_weight > 0:
-        v_low = float(np.asarray(data.v)[np.asarray(data.mask)].min())
         e = _extrapolation_rows(axial, v_low, v_rest, q_from)
         a, b = _append_rows(a, b, e * math.sqrt(extrap_weight * n_rows / e.shape[1]))
-    coef = _solve_readout(a, b, n_rows, ridge)
-    return _with_readout(axial, coef, q_from, v_rest, i_rest)
+    return _solve_readout(a, b, n_rows, ridge)
 
 
 def _check_finite(tree, stage: str, step: int) -> None:
@@ -734,15 +743,38 @@ def _fmt(s: dict) -> str:
 
 @dataclass
 class TrainResult:
+    """What :func:`train_hybrid` returns."""
+
     model: GatedAxialCurrent
     baseline: GatedAxialCurrent
     history: dict[str, Any]
     selection: dict[str, Any]
 
 
+def check_dataset(ds: Dataset, split: str) -> None:
+    """Raise TrainingError naming the protocol and time of the first non-finite sample."""
+    if not ds.traces:
+        raise TrainingError(f"the {split} set holds no protocols: generate the targets first")
+    for name, tr in zip(ds.names, ds.traces, strict=True):
+        for key in ("v_soma_mV", "i_axial_nA", "i_stim_nA"):
+            bad = np.flatnonzero(~np.isfinite(np.asarray(tr[key])))
+            if bad.size:
+                t = float(np.asarray(tr["t_ms"])[bad[0]])
+                raise TrainingError(
+                    f"{split} protocol '{name}': {key} is not finite at t = {t:g} ms "
+                    f"({bad.size} samples); the full-cell simulation diverged or the file is "
+                    "damaged: delete it and run the targets stage again")
+
+
 def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Dataset,
                  cfg: TrainConfig, work_dir: Path) -> TrainResult:
-    """Run (or resume) all stages; models are written to ``work_dir``."""
+    """Run (or resume) all stages; models are written to ``work_dir``.
+
+    Returns a :class:`TrainResult`: the selected model, the linear baseline, the loss and
+    validation history, and the selection record (stage, step or epoch, validation metrics).
+    """
+    check_dataset(train_ds, "training")
+    check_dataset(val_ds, "validation")
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     dt_ms = float(train_ds.meta[0]["dt_ms"])
