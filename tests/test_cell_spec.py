@@ -163,16 +163,8 @@ def test_loading_a_spec_does_not_import_neuron(models_dir):
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-def _has_yaml() -> bool:
-    try:
-        import yaml  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(_has_yaml(), reason="PyYAML installed: YAML is read, not refused")
-def test_yaml_biophysics_without_pyyaml(tmp_path):
+def test_yaml_biophysics_without_pyyaml(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` now fails as if absent
     (tmp_path / "b.yaml").write_text("sections:\n  all:\n    Ra: 100\n")
     shutil.copy(DATA / "swc" / "morph_minimal.swc", tmp_path / "m.swc")
     with pytest.raises(CellLoadError, match=r"b\.yaml: reading YAML needs PyYAML"):
