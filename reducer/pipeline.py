@@ -1,6 +1,7 @@
 """The whole reduction, stage by stage, resumable: what ``reduce-cell`` runs.
 
     calibrate  rheobase and input resistance of the full cell (NEURON)   calibration.json
+    translate  the soma's .mod files to JAX (fails early if it cannot)
     targets    full-cell simulations of every protocol (NEURON)          data/
     train      baseline, open loop, closed loop (JAX)                    train/
     export     NMODL + hoc template, compiled (trained model, baseline) export/, export_baseline/
@@ -32,7 +33,7 @@ from reducer.progress import log
 from reducer.protocols import Protocol, ProtocolSet, default_protocols
 from reducer.train import TrainConfig
 
-STAGES = ("calibrate", "targets", "train", "export", "validate", "report")
+STAGES = ("calibrate", "translate", "targets", "train", "export", "validate", "report")
 
 
 @dataclass
@@ -248,6 +249,9 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
     cal = run.stage("calibrate", run.calibrate)
     log(f"rheobase {cal['rheobase_nA']:.4f} nA, input resistance "
         f"{cal['input_resistance_MOhm']:.1f} MOhm, rest {cal['v_rest_mV']:.2f} mV")
+    if "soma" in cal:
+        # NMODL -> JAX now: an unsupported construct is reported before minutes of simulation.
+        run.stage("translate", lambda: run.membrane(cal["soma"]))
     ps = run.protocols(cal["rheobase_nA"])
     targets = run.stage("targets", lambda: run.targets(ps))
     result = run.stage("train", lambda: run.train(targets))

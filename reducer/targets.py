@@ -236,7 +236,12 @@ def find_rheobase_worker(spec, dt_ms: float, settle_ms: float, step_ms: float = 
             lo = mid
         prog.update(k + 1, f"{lo:.4f}-{hi:.4f} nA")
     prog.close()
-    return {"rheobase_nA": hi, "input_resistance_MOhm": r_in_MOhm, "v_rest_mV": rig.v_rest_mV}
+    from reducer.nmodl2jax import describe_soma
+
+    # The soma's description lets the pipeline translate its mechanisms to JAX right after this
+    # stage, so an untranslatable .mod file stops the run before the full-cell simulations.
+    return {"rheobase_nA": hi, "input_resistance_MOhm": r_in_MOhm, "v_rest_mV": rig.v_rest_mV,
+            "soma": describe_soma(rig.cell.soma, list(spec.mod_files))}
 
 
 # --------------------------------------------------------------------------- parent side

@@ -92,6 +92,24 @@ def test_bad_cell_is_one_clear_message(tmp_path):
     assert r.returncode == 2 and "no such cell" in r.stderr and "ca1_n120" in r.stderr
 
 
+def test_untranslatable_soma_mechanism_stops_before_the_targets(tmp_path):
+    """A VERBATIM block in a soma mechanism: one message naming file, line and construct,
+    by the end of calibration (no full-cell protocol simulated, nothing trained)."""
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "verbatim.mod").write_text((ROOT / "tests/mod_unsupported/verbatim.mod").read_text())
+    bio = tmp_path / "bio.json"
+    bio.write_text(json.dumps({"sections": {
+        "all": {"Ra": 100.0, "cm": 1.0, "insert": {"pas": {"g": 5e-05, "e": -65.0}}},
+        "soma": {"insert": {"hh": {}, "verbatim": {}}}}}))
+    r = reduce_cell(str(ROOT / "tests/data/cells/swc/morph_minimal.swc"), "--biophysics",
+                    str(bio), "--mechanisms", str(mods), "--out", "run", *FAST, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "verbatim.mod:11" in r.stderr and "VERBATIM" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "run" / "data").exists()
+
+
 def test_help_documents_every_option():
     r = subprocess.run([sys.executable, "-m", "reducer.cli", "--help"], capture_output=True,
                        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
