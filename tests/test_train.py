@@ -173,9 +173,12 @@ def test_train_hybrid_closed_loop_selection_and_resume(data, tmp_path, monkeypat
                          tmp_path)
     val = res.history["validation"]
     assert [e["epoch"] for e in val] == [0, 1, 2]
-    scores = [T.selection_score(e) for e in val]
-    assert res.selection["epoch"] == int(np.argmax(scores))
-    assert res.selection["score"] == pytest.approx(max(scores))
+    scores = np.array([T.selection_score(e) for e in val])
+    # an epoch replaces the open-loop model only if it beats it by closed_loop_min_gain
+    eligible = np.where(scores >= scores[0] + cfg.closed_loop_min_gain, scores, -np.inf)
+    eligible[0] = scores[0]
+    assert res.selection["epoch"] == int(np.argmax(eligible))
+    assert res.selection["score"] == pytest.approx(float(np.max(eligible)))
     saved, meta = load_model(tmp_path / "final")
     assert meta["selection"]["epoch"] == res.selection["epoch"]
     np.testing.assert_array_equal(np.asarray(saved.w), np.asarray(res.model.w))
@@ -193,6 +196,15 @@ def test_train_hybrid_closed_loop_selection_and_resume(data, tmp_path, monkeypat
                            tmp_path)
     np.testing.assert_array_equal(np.asarray(again.model.w), np.asarray(res.model.w))
     assert again.selection["epoch"] == res.selection["epoch"]
+
+
+def test_closed_loop_keeps_the_open_loop_model_unless_clearly_better(data, tmp_path):
+    cfg = dataclasses.replace(SMALL, closed_loop_epochs=1, closed_loop_min_gain=10.0)
+    res = T.train_hybrid(data["membrane"], data["soma"], data["train"], data["val"], cfg,
+                         tmp_path)
+    assert res.selection["epoch"] == 0
+    opened, _ = load_model(tmp_path / "open_loop")
+    np.testing.assert_array_equal(np.asarray(res.model.w), np.asarray(opened.w))
 
 
 def test_nan_is_a_training_error_with_one_clear_message(data, tmp_path):
