@@ -64,6 +64,21 @@ def test_export_loads_as_documented(run_dir):
     assert abs(out["v0"] - info["v_init_mV"]) < 1e-9
 
 
+def test_training_fit_benchmark(run_dir):
+    """benchmarks/training_fit.py scores the model on every training and validation trace."""
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "training_fit.py"),
+                        str(run_dir)], capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    fit = json.loads((run_dir / "training_fit.json").read_text())
+    targets = json.loads((run_dir / "data" / "targets.json").read_text())
+    for split in ("train", "validation"):
+        names = sorted(os.path.basename(f)[:-4] for f in targets["splits"][split])
+        assert sorted(p["name"] for p in fit[split]["per_protocol"]) == names
+        assert 0.0 <= fit[split]["mean"]["subthreshold_rmse_mV"] < 3.0
+    assert "| **mean** |" in r.stdout
+
+
 def test_rerun_resumes_without_recomputing(run_dir):
     final = run_dir / "train" / "final" / "axial_params.npz"
     data = next((run_dir / "data" / "train").glob("*.npz"))
