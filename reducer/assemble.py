@@ -22,6 +22,7 @@ from reducer.report import (
     TrainingSummary,
     write_report,
 )
+from reducer.timestep import timestep_check
 from reducer.validate import _stim_window, simulate_jax, time_jax
 
 
@@ -48,6 +49,8 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     log("simulating the held-out protocols in JAX (same model as the export)")
     v_jax = simulate_jax(cell, test, dt, v_rest)
     jax_s = time_jax(cell, _by_name(test, val["timing_protocol"]), dt, v_rest)
+    log("time-step check: the held-out steps solved as an ODE to tolerance (diffrax)")
+    ts_check = timestep_check(cell, test, dt, v_rest, v_jax)
 
     full = Dataset.load([Path(p) for p in targets["splits"]["test"]])
     red = val["traces"]["reduced"]
@@ -113,9 +116,17 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
         "Baseline: the linear filter bank of DESIGN.md (10 exponential filters of V, "
         "least-squares readout), exported and run in NEURON the same way.",
     ]
+    if ts_check["per_protocol"]:
+        notes.append(
+            f"Time step: the model is trained and exported at dt = {dt:g} ms (NEURON's "
+            "fixed-step scheme). Solved as an ODE to tolerance (diffrax, held-out steps), its "
+            f"spikes move by up to {ts_check['max_spike_shift_ms']:.3g} ms and the spike "
+            f"counts differ by up to {ts_check['max_spike_count_difference']}: run the "
+            "exported cell at the dt it was trained at (validate again before using another "
+            "dt or CVode).")
     data = ReportData(cell_name=run.spec.name, provenance=prov, heldout=heldout, speed=speed,
                       learned_curves=learned_curves(result.model), fi_curve=fi_curve,
-                      training=training, notes=notes)
+                      training=training, notes=notes, timestep_check=ts_check)
     write_report(run.out, data)
     metrics = json.loads((run.out / "metrics.json").read_text())
     _print_summary(metrics)

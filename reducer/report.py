@@ -266,6 +266,7 @@ class ReportData:
         fi_curve: optional f–I curve.
         training: optional loss histories and wall times.
         notes: free-form remarks shown in the report and kept in metrics.json.
+        timestep_check: optional fixed-step vs ODE comparison (:mod:`reducer.timestep`).
     """
 
     cell_name: str
@@ -276,6 +277,7 @@ class ReportData:
     fi_curve: FICurve | None = None
     training: TrainingSummary | None = None
     notes: list[str] = field(default_factory=list)
+    timestep_check: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.heldout:
@@ -389,6 +391,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "heldout": heldout,
         "baseline": dict(summarise(base)) if base else None,
         "jax_vs_neuron": jax_summary,
+        "timestep_check": data.timestep_check,
         "speed": speed,
         "fi_curve": None
         if fi is None

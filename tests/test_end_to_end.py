@@ -43,6 +43,14 @@ def test_outputs_and_metrics(run_dir):
     # the hh ball-and-stick is easy: the reduced cell must spike where the full cell spikes
     assert m["heldout"]["gamma_4ms"] > 0.8
     assert m["heldout"]["subthreshold_rmse_mV"] < 3.0
+    # the held-out step solved as an ODE to tolerance (diffrax) against the fixed-step model:
+    # well above threshold the hh cell's spikes barely move
+    ts = m["timestep_check"]
+    (step,) = ts["per_protocol"]
+    assert step["name"] == "test_step_2.4R" and step["n_spikes_fixed"] >= 1
+    assert step["n_spikes_ode"] == step["n_spikes_fixed"]
+    assert 0.0 <= ts["max_spike_shift_ms"] < 2.0
+    assert "Time step" in html
 
 
 def test_jax_and_neuron_simulate_the_same_reduced_model(run_dir):
