@@ -86,6 +86,18 @@ def spike_times(t_ms: Any, v_mV: Any, threshold_mV: float = SPIKE_THRESHOLD_mV) 
     return t[idx] + frac * (t[idx + 1] - t[idx])
 
 
+def spike_shift_ms(ref_spikes_ms: Any, model_spikes_ms: Any, delta_ms: float) -> float:
+    """Largest |t_model − t_ref| between each reference spike and its nearest model spike,
+    over the pairs closer than ``delta_ms``; NaN if there is no such pair."""
+    ref = np.asarray(ref_spikes_ms, dtype=np.float64)
+    model = np.asarray(model_spikes_ms, dtype=np.float64)
+    if ref.size == 0 or model.size == 0:
+        return float("nan")
+    nearest = np.abs(model[None, :] - ref[:, None]).min(axis=1)
+    close = nearest[nearest <= delta_ms]
+    return float(close.max()) if close.size else float("nan")
+
+
 def count_coincidences(ref_spikes_ms: Any, model_spikes_ms: Any, delta_ms: float) -> int:
     """Size of a maximum one-to-one matching of spikes closer than ``delta_ms``.
 

@@ -46,6 +46,7 @@ from reducer import __version__, plots
 from reducer.metrics import (
     SPIKE_THRESHOLD_mV,
     compare_traces,
+    spike_shift_ms,
     spike_times,
     summarise,
 )
@@ -303,16 +304,6 @@ def _axial_metrics(i_ref: np.ndarray, i_model: np.ndarray) -> dict[str, float]:
     return {"rmse_nA": float(np.sqrt(np.mean(err**2))), "r2": r2}
 
 
-def _spike_shift_ms(ref: np.ndarray, model: np.ndarray, delta_ms: float) -> float:
-    """Largest |t_model − t_ref| between each reference spike and its nearest model spike,
-    over the pairs closer than Δ; NaN if there is no such pair."""
-    if ref.size == 0 or model.size == 0:
-        return float("nan")
-    nearest = np.abs(model[None, :] - ref[:, None]).min(axis=1)
-    close = nearest[nearest <= delta_ms]
-    return float(close.max()) if close.size else float("nan")
-
-
 def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
     """Metrics of one held-out protocol (reduced cell; baseline, JAX twin, axial current if given).
 
@@ -335,7 +326,7 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
     if p.v_jax_mV is not None:
         jm: dict[str, Any] = compare_traces(p.t_ms, p.v_reduced_mV, p.v_jax_mV, p.stim_window_ms)
         jm["max_abs_dv_mV"] = float(np.max(np.abs(p.v_jax_mV - p.v_reduced_mV)))
-        jm["max_spike_shift_ms"] = _spike_shift_ms(
+        jm["max_spike_shift_ms"] = spike_shift_ms(
             spike_times(p.t_ms, p.v_reduced_mV), spike_times(p.t_ms, p.v_jax_mV), 4.0
         )
         out["jax_vs_neuron"] = jm

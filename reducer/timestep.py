@@ -21,6 +21,8 @@ from reducer.errors import ReduceCellError
 from reducer.progress import log
 from reducer.protocols import Protocol
 
+PAIR_WINDOW_MS = 50.0  # a fixed-step spike and its ODE twin: nearest spikes closer than this
+
 
 def timestep_check(cell, protocols: list[Protocol], dt_ms: float, v0_mV: float,
                    v_fixed: dict[str, np.ndarray], rtol: float = 1e-6) -> dict[str, Any]:
@@ -52,10 +54,7 @@ def timestep_check(cell, protocols: list[Protocol], dt_ms: float, v0_mV: float,
         n = min(vf.size, v_ode.size)
         t = np.arange(n) * dt_ms
         s_f, s_o = M.spike_times(t, vf[:n]), M.spike_times(t, v_ode[:n])
-        shift = float("nan")
-        if s_f.size and s_o.size:
-            shift = float(np.abs(s_o[None, :] - s_f[:, None]).min(axis=1).max())
-            shift = shift if shift <= 50.0 else float("nan")
+        shift = M.spike_shift_ms(s_f, s_o, PAIR_WINDOW_MS)
         per.append({"name": p.name, "n_spikes_fixed": int(s_f.size),
                     "n_spikes_ode": int(s_o.size), "max_spike_shift_ms": shift,
                     "subthreshold_rmse_mV": M.subthreshold_rmse(t, vf[:n], v_ode[:n], s_f, s_o),

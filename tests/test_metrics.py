@@ -14,6 +14,7 @@ from reducer.metrics import (
     fi_curve,
     firing_rate_hz,
     spike_count_error,
+    spike_shift_ms,
     spike_times,
     subthreshold_mask,
     subthreshold_rmse,
@@ -207,3 +208,11 @@ def test_diverged_model_trace_is_not_hidden():
     # The mean RMSE is NaN, not the RMSE of the good protocol alone.
     assert math.isnan(s["v_rmse_mV"])
     assert s["n_model_trace_nonfinite"] == 1
+
+
+def test_spike_shift_uses_nearest_pairs_within_delta():
+    ref = [10.0, 50.0, 90.0]
+    assert spike_shift_ms(ref, [10.5, 52.0, 300.0], 4.0) == pytest.approx(2.0)  # 90 unpaired
+    assert spike_shift_ms(ref, [10.5, 52.0, 300.0], 250.0) == pytest.approx(38.0)  # 90 -> 52
+    assert math.isnan(spike_shift_ms(ref, [200.0], 4.0))
+    assert math.isnan(spike_shift_ms([], [1.0], 4.0))
