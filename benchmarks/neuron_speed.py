@@ -68,8 +68,7 @@ def main() -> int:
     res = run_validation(spec, exports, [], protocol, args.repeats_full, args.repeats_reduced)
     tm = res["timing"]
     soma = targets["soma"]
-    cell = HybridCell(axial=model, membrane=build_membrane(soma),
-                      area_um2=float(soma["area_um2"]), cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+    cell = HybridCell.for_soma(model, build_membrane(soma), soma)
     jax_s = time_jax(cell, protocol, info["dt_ms"], targets["meta"]["v_rest_mV"], repeats=5)
 
     rows = [("full cell", tm["full_s"]), ("reduced (exact gates)", tm["reduced_s"]),

@@ -38,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     soma = targets["soma"]
     dt_ms = float(targets["meta"]["dt_ms"])
     model, _ = load_model(args.run / "train" / "final")
-    cell = HybridCell(axial=model, membrane=build_membrane(soma), area_um2=soma["area_um2"],
-                      cm_uF_per_cm2=soma["cm_uF_per_cm2"])
+    cell = HybridCell.for_soma(model, build_membrane(soma), soma)
     out = {}
     for split in ("train", "validation"):
         ds = Dataset.load([Path(f) for f in targets["splits"][split]])

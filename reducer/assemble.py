@@ -43,8 +43,7 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     v_rest = float(meta["v_rest_mV"])
     membrane = run.membrane(targets["soma"])
     soma = targets["soma"]
-    cell = HybridCell(axial=result.model, membrane=membrane, area_um2=float(soma["area_um2"]),
-                      cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+    cell = HybridCell.for_soma(result.model, membrane, soma)
     test = list(ps.test)
     log("simulating the held-out protocols in JAX (same model as the export)")
     v_jax = simulate_jax(cell, test, dt, v_rest)

@@ -819,8 +819,7 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         axial = init_mixed(cfg)
         if cfg.weight_by_conductance:
             g_ref = max(dc_conductance_nS(baseline, v_rest), 1e-3)
-            bcell = HybridCell(axial=baseline, membrane=membrane, area_um2=float(soma["area_um2"]),
-                               cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+            bcell = HybridCell.for_soma(baseline, membrane, soma)
             weights = conductance_weights(bcell, train, dt_ms, g_ref)
             log(f"open-loop weights: dendritic load {g_ref:.1f} nS (baseline's DC slope)")
         else:
@@ -832,9 +831,7 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         chosen: list[dict] = []
 
         def score_fn(ax):
-            c = HybridCell(axial=ax, membrane=membrane, area_um2=float(soma["area_um2"]),
-                           cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
-            s = closed_loop_metrics(c, val, dt_ms)["summary"]
+            s = closed_loop_metrics(HybridCell.for_soma(ax, membrane, soma), val, dt_ms)["summary"]
             return selection_score(s), s
 
         axial = train_open_loop(axial, train, dt_ms, cfg, v_rest, i_rest, hist, spec,
@@ -846,8 +843,7 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         timings["open_loop"] = time.perf_counter() - t0
         save_history()
 
-    cell = HybridCell(axial=axial, membrane=membrane, area_um2=float(soma["area_um2"]),
-                      cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+    cell = HybridCell.for_soma(axial, membrane, soma)
     t0 = time.perf_counter()
     if done("final"):
         model, meta = load_model(work_dir / "final")

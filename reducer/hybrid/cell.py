@@ -36,6 +36,12 @@ class HybridCell(eqx.Module):
     area_um2: float = eqx.field(static=True)
     cm_uF_per_cm2: float = eqx.field(static=True)
 
+    @classmethod
+    def for_soma(cls, axial: GatedAxialCurrent, membrane, soma: dict[str, Any]) -> HybridCell:
+        """The hybrid cell of a soma description (``describe_soma``: area, cm)."""
+        return cls(axial=axial, membrane=membrane, area_um2=float(soma["area_um2"]),
+                   cm_uF_per_cm2=float(soma["cm_uF_per_cm2"]))
+
     def init_state(self, v_mV):
         """Settled state at ``v_mV``: mechanism steady states (INITIAL) and z = z_inf(v)."""
         v = jnp.asarray(v_mV, dtype=jnp.float64)
