@@ -598,7 +598,7 @@ def train_open_loop(axial, data: Padded, dt_ms, cfg: TrainConfig, v_rest, i_rest
     return exact(best_loss[1])
 
 
-def _recorded_spike_indices(v_np, lengths, threshold_mV: float = -20.0):
+def _recorded_spike_indices(v_np, lengths, threshold_mV: float = metrics.SPIKE_THRESHOLD_mV):
     """Per protocol, sample indices of upward threshold crossings in the recording."""
     out = []
     for p, n in enumerate(lengths):
