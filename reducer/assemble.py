@@ -52,6 +52,7 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     ts_check = timestep_check(cell, test, dt, v_rest, v_jax)
 
     full = Dataset.load([Path(p) for p in targets["splits"]["test"]])
+    perturbed = _perturbed_traces(targets)
     red = val["traces"]["reduced"]
     base = val["traces"].get("baseline", {})
     heldout = []
@@ -63,7 +64,7 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
             v_reduced_mV=red[name]["v_mV"], v_jax_mV=v_jax[name],
             v_baseline_mV=base[name]["v_mV"] if name in base else None,
             i_axial_full_nA=tr["i_axial_nA"], i_axial_reduced_nA=red[name]["i_axial_nA"],
-            stim_window_ms=_stim_window(p)))
+            stim_window_ms=_stim_window(p), v_full_perturbed_mV=perturbed.get(name)))
 
     fi = Dataset.load([Path(p) for p in targets["splits"]["fi"]])
     amps, r_full, r_red, r_base = [], [], [], []
@@ -132,6 +133,20 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     return metrics
 
 
+def _perturbed_traces(targets: dict[str, Any]) -> dict[str, dict[float, np.ndarray]]:
+    """{protocol: {offset_pA: full-cell V}} from the targets' "sensitivity" split, if any."""
+    from reducer.targets import Dataset
+
+    paths = targets["splits"].get("sensitivity") or []
+    if not paths:
+        return {}
+    ds = Dataset.load([Path(p) for p in paths])
+    out: dict[str, dict[float, np.ndarray]] = {}
+    for name, tr, meta in zip(ds.names, ds.traces, ds.meta, strict=True):
+        out.setdefault(name, {})[round(float(meta["offset_nA"]) * 1e3, 9)] = tr["v_soma_mV"]
+    return out
+
+
 def _by_name(protocols: list[Protocol], name: str) -> Protocol:
     for p in protocols:
         if p.name == name:
@@ -155,5 +170,9 @@ def _print_summary(m: dict[str, Any]) -> None:
     if b:
         log(f"  linear baseline: gamma(4 ms) {f(b.get('gamma_4ms'))}   subthreshold RMSE "
             f"{f(b.get('subthreshold_rmse_mV'), 2)} mV   spikes {b.get('n_spikes_model')}")
+    fp = h.get("full_cell_perturbed")
+    if fp:
+        log(f"  full cell against itself with ±{abs(fp['offsets_pA'][0]):g} pA added: "
+            f"gamma(4 ms) {f(fp.get('gamma_4ms'))} (what gamma these protocols allow)")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tabulate z_inf(V), tau(V) in the exported NMODL (faster, approximate)")
     p.add_argument("--timing-repeats", type=int, default=3,
                    help="repeats of the full-cell timing run (reduced cells: 7)")
+    p.add_argument("--sensitivity-pa", type=float, default=1.0, dest="sensitivity_pA",
+                   help="also run the full cell on each held-out protocol with this constant "
+                        "current (pA) added and subtracted, and report how far its own spikes "
+                        "move (Γ of the full cell against itself: what Γ is attainable); 0 = off")
     p.add_argument("--force", action="store_true",
                    help="discard this output folder's earlier results and start over")
     p.add_argument("--version", action="version", version=f"reduce-cell {__version__}")
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = RunOptions(seed=args.seed, protocol_scale=args.protocols,
                           settle_ms=args.settle_ms, dt_ms=args.dt_ms, workers=args.workers,
                           use_table=args.use_table, timing_repeats_full=args.timing_repeats,
-                          train=cfg)
+                          sensitivity_pA=args.sensitivity_pA, train=cfg)
         out = args.out or Path("runs") / spec.name
         run_pipeline(spec, out, opts, force=args.force)
     except ReduceCellError as exc:

@@ -48,6 +48,7 @@ class RunOptions:
     use_table: bool = False
     timing_repeats_full: int = 3
     timing_repeats_reduced: int = 7
+    sensitivity_pA: float = 1.0
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,7 +163,8 @@ class Run:
         if done.exists():
             return json.loads(done.read_text())
         res = generate_targets(self.spec, ps, data, dt_ms=self.dt_ms,
-                               settle_ms=self.opt.settle_ms, n_workers=self.opt.workers)
+                               settle_ms=self.opt.settle_ms, n_workers=self.opt.workers,
+                               sensitivity_pA=self.opt.sensitivity_pA)
         summary = {"splits": {k: [str(p) for p in v] for k, v in res["splits"].items()},
                    "meta": res["meta"], "soma": res["soma"], "protocols": ps.to_dict()}
         _write_json(done, summary)

@@ -117,6 +117,9 @@ class HeldoutProtocol:
         i_axial_reduced_nA: optional learned axial current in the reduced cell (nA).
         stim_window_ms: optional (start, end) over which spike metrics and rates are computed
             (e.g. the step); ``None`` = the whole trace. Voltage RMSEs always use the whole trace.
+        v_full_perturbed_mV: optional full-cell traces of the same protocol with a tiny
+            constant current added, keyed by offset in pA (e.g. ``{1.0: v, -1.0: v}``): the
+            full cell against itself says how attainable a Γ is on this protocol.
     """
 
     name: str
@@ -131,6 +134,7 @@ class HeldoutProtocol:
     i_axial_full_nA: np.ndarray | None = None
     i_axial_reduced_nA: np.ndarray | None = None
     stim_window_ms: tuple[float, float] | None = None
+    v_full_perturbed_mV: dict[float, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         who = f"held-out protocol {self.name!r}"
@@ -147,6 +151,11 @@ class HeldoutProtocol:
         self.i_axial_reduced_nA = _opt_vec(who, "i_axial_reduced_nA", self.i_axial_reduced_nA, n)
         if self.stim_window_ms is not None:
             self.stim_window_ms = (float(self.stim_window_ms[0]), float(self.stim_window_ms[1]))
+        if self.v_full_perturbed_mV is not None:
+            self.v_full_perturbed_mV = {
+                float(k): _vec(who, f"v_full_perturbed_mV[{k:g} pA]", v, n)
+                for k, v in self.v_full_perturbed_mV.items()
+            }
 
 
 @dataclass
@@ -332,6 +341,35 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
         out["jax_vs_neuron"] = jm
     if p.i_axial_full_nA is not None and p.i_axial_reduced_nA is not None:
         out["axial"] = _axial_metrics(p.i_axial_full_nA, p.i_axial_reduced_nA)
+    if p.v_full_perturbed_mV:
+        out["full_cell_perturbed"] = _perturbed_metrics(p)
+    return out
+
+
+def _perturbed_metrics(p: HeldoutProtocol) -> dict[str, Any]:
+    """Γ of the full cell against itself with ±x pA added, averaged over the offsets."""
+    runs = {k: compare_traces(p.t_ms, p.v_full_mV, v, p.stim_window_ms)
+            for k, v in sorted(p.v_full_perturbed_mV.items())}
+    out: dict[str, Any] = {"offsets_pA": list(runs)}
+    for key in ("gamma_4ms", "gamma_2ms"):
+        vals = np.array([r[key] for r in runs.values()], dtype=float)
+        vals = vals[np.isfinite(vals)]
+        out[key] = float(vals.mean()) if vals.size else float("nan")
+    out["n_spikes"] = [r["n_spikes_model"] for r in runs.values()]
+    return out
+
+
+def _perturbed_summary(per: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Mean over held-out protocols of the full cell's Γ against itself (NaN skipped)."""
+    rows = [p["full_cell_perturbed"] for p in per if "full_cell_perturbed" in p]
+    if not rows:
+        return None
+    out: dict[str, Any] = {"offsets_pA": rows[0]["offsets_pA"], "n_protocols": len(rows)}
+    for key in ("gamma_4ms", "gamma_2ms"):
+        vals = np.array([r[key] for r in rows], dtype=float)
+        vals = vals[np.isfinite(vals)]
+        out[key] = float(vals.mean()) if vals.size else float("nan")
+        out[f"n_{key}"] = int(vals.size)
     return out
 
 
@@ -340,6 +378,9 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
     per = [protocol_metrics(p) for p in data.heldout]
     heldout: dict[str, Any] = dict(summarise(per))
     heldout["per_protocol"] = per
+    perturbed = _perturbed_summary(per)
+    if perturbed is not None:
+        heldout["full_cell_perturbed"] = perturbed
     base = [p["baseline"] for p in per if "baseline" in p]
     jax_runs = [p["jax_vs_neuron"] for p in per if "jax_vs_neuron" in p]
     jax_summary: dict[str, Any] | None = None
@@ -593,6 +634,20 @@ def _summary_table(metrics: dict[str, Any]) -> str:
     rows = [
         row("Γ(4 ms), mean (defined / protocols)", lambda s: _gamma_cell(s, "gamma_4ms")),
         row("Γ(2 ms), mean (defined / protocols)", lambda s: _gamma_cell(s, "gamma_2ms")),
+        *(
+            [
+                [
+                    html.escape(
+                        "Γ(4 ms) of the full cell against itself, ±"
+                        f"{abs(h['full_cell_perturbed']['offsets_pA'][0]):g} pA added"
+                    ),
+                    _fmt(h["full_cell_perturbed"]["gamma_4ms"]),
+                ]
+                + (["—"] if b else [])
+            ]
+            if "full_cell_perturbed" in h
+            else []
+        ),
         row("voltage RMSE (mV)", lambda s: _fmt(s["v_rmse_mV"], 2)),
         row("subthreshold RMSE, ±5 ms cut (mV)", lambda s: _fmt(s["subthreshold_rmse_mV"], 2)),
         row(
@@ -630,6 +685,10 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
         "RMSE (mV)",
         "sub-thr. RMSE (mV)",
     ]
+    pert = [p["full_cell_perturbed"] for p in per if "full_cell_perturbed" in p]
+    has_pert = bool(pert)
+    if has_pert:
+        header += [f"full cell ±{abs(pert[0]['offsets_pA'][0]):g} pA: Γ(4 ms)"]
     if has_base:
         header += ["baseline spikes", "baseline Γ(4 ms)", "baseline RMSE (mV)"]
     rows = []
@@ -645,6 +704,9 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
             _fmt(p["v_rmse_mV"], 2),
             _fmt(p["subthreshold_rmse_mV"], 2),
         ]
+        if has_pert:
+            fp = p.get("full_cell_perturbed")
+            r.append(_fmt(fp["gamma_4ms"]) if fp else "—")
         if has_base:
             bl = p.get("baseline")
             r += (

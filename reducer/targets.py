@@ -154,7 +154,8 @@ def _meta_matches(path: Path, meta: dict[str, Any]) -> bool:
             old = json.loads(str(f["meta_json"]))
     except Exception:
         return False
-    keys = ("protocol_digest", "cell_hash", "dt_ms", "settle_ms", "v_init_mV", "celsius_degC")
+    keys = ("protocol_digest", "cell_hash", "dt_ms", "settle_ms", "v_init_mV", "celsius_degC",
+            "offset_nA")
     return all(old.get(k) == meta.get(k) for k in keys)
 
 
@@ -170,8 +171,10 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
                               label: str = "simulate", describe: bool = False) -> dict[str, Any]:
     """NEURON-process entry point: simulate ``jobs`` ({"protocol": dict, "path": str}).
 
-    Writes one npz per job (skipping those already done for the same cell and stimulus) and
-    returns the rig metadata, and the soma description when ``describe`` is set.
+    A job may add ``"offset_nA"``: a constant current added to the whole stimulus (the
+    sensitivity runs, see :func:`generate_targets`). Writes one npz per job (skipping those
+    already done for the same cell and stimulus) and returns the rig metadata, and the soma
+    description when ``describe`` is set.
     """
     rig = FullCellRig(spec, dt_ms, settle_ms)
     base_meta = rig.metadata()
@@ -182,9 +185,12 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
     for job, p in zip(jobs, protocols, strict=True):
         path = Path(job["path"])
         meta = {**base_meta, "protocol": p.to_dict(), "protocol_digest": p.digest()}
+        offset_nA = float(job.get("offset_nA", 0.0))
+        if offset_nA:
+            meta["offset_nA"] = offset_nA
         if not (path.exists() and _meta_matches(path, meta)):
             t0 = time.perf_counter()
-            data = rig.run(p.waveform_nA(rig.dt_ms), prog, offset)
+            data = rig.run(p.waveform_nA(rig.dt_ms) + offset_nA, prog, offset)
             meta["wall_s"] = time.perf_counter() - t0
             save_npz_atomic(path, data, meta)
         offset += p.duration_ms
@@ -267,9 +273,21 @@ class Dataset:
         return cls(names, traces, metas)
 
 
+def sensitivity_path(out_dir: Path, protocol_name: str, offset_pA: float) -> Path:
+    """Where the full cell's run of a held-out protocol with ``offset_pA`` added is stored."""
+    sign = "plus" if offset_pA > 0 else "minus"
+    return Path(out_dir) / "sensitivity" / f"{protocol_name}__{sign}{abs(offset_pA):g}pA.npz"
+
+
 def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float | None = None,
-                     settle_ms: float = 500.0, n_workers: int = 2) -> dict[str, Any]:
+                     settle_ms: float = 500.0, n_workers: int = 2,
+                     sensitivity_pA: float = 0.0) -> dict[str, Any]:
     """Simulate every protocol of every split with the full cell, in ``n_workers`` processes.
+
+    With ``sensitivity_pA > 0`` every held-out (test) protocol is also run with a constant
+    ±``sensitivity_pA`` added to its stimulus (split "sensitivity"): how far the full cell's own
+    spike times move for a tiny change of input tells which held-out Γ values are attainable
+    (near threshold, 1 pA can move a spike by more than Δ).
 
     Returns {"splits": {split: [npz paths]}, "meta": rig metadata, "soma": soma description}.
     """
@@ -285,6 +303,14 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
             path = out_dir / split / f"{p.name}.npz"
             splits[split].append(path)
             jobs.append({"protocol": p.to_dict(), "path": str(path)})
+    if sensitivity_pA > 0:
+        splits["sensitivity"] = []
+        for p in protocols.test:
+            for off_pA in (sensitivity_pA, -sensitivity_pA):
+                path = sensitivity_path(out_dir, p.name, off_pA)
+                splits["sensitivity"].append(path)
+                jobs.append({"protocol": p.to_dict(), "path": str(path),
+                             "offset_nA": off_pA * 1e-3})
     # Longest first, greedily balanced over workers.
     jobs.sort(key=lambda j: -j["protocol"]["duration_ms"])
     n_workers = max(1, min(n_workers, len(jobs)))

@@ -43,6 +43,12 @@ def test_outputs_and_metrics(run_dir):
     # the hh ball-and-stick is easy: the reduced cell must spike where the full cell spikes
     assert m["heldout"]["gamma_4ms"] > 0.8
     assert m["heldout"]["subthreshold_rmse_mV"] < 3.0
+    # the full cell against itself with ±1 pA added (default): well above threshold on the hh
+    # cell that barely moves a spike
+    fp = m["heldout"]["full_cell_perturbed"]
+    assert fp["offsets_pA"] == [-1.0, 1.0] and fp["n_gamma_4ms"] >= 1
+    assert fp["gamma_4ms"] > 0.9
+    assert (run_dir / "data" / "sensitivity").is_dir()
     # the held-out step solved as an ODE to tolerance (diffrax) against the fixed-step model:
     # well above threshold the hh cell's spikes barely move
     ts = m["timestep_check"]

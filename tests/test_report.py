@@ -246,6 +246,37 @@ def test_diverged_reduced_trace_is_reported(tmp_path):
     assert "diverged model traces" in html_path.read_text()
 
 
+def test_full_cell_against_itself(tmp_path):
+    """The full cell with ±1 pA added is scored against itself: Γ per protocol and its mean."""
+    data = _data()
+    spiking, quiet = data.heldout
+    # +1 pA: every spike 1 ms early; -1 pA: the last spike 6 ms late (outside Δ = 4 ms).
+    spiking.v_full_perturbed_mV = {1.0: _trace([s - 1.0 for s in REF_SPIKES]),
+                                   -1.0: _trace([50.0, 150.0, 250.0, 356.0])}
+    quiet.v_full_perturbed_mV = {1.0: _trace([], -74.9), -1.0: _trace([], -75.1)}
+    spiking.__post_init__()
+    quiet.__post_init__()
+    json_path, html_path = write_report(tmp_path / "out", data)
+    m = _no_nan(json_path.read_text())
+    duration = T[-1] - T[0]
+    fp = m["heldout"]["per_protocol"][0]["full_cell_perturbed"]
+    plus = _gamma(REF_SPIKES, [s - 1.0 for s in REF_SPIKES], 4.0, duration)
+    minus = _gamma(REF_SPIKES, [50.0, 150.0, 250.0, 356.0], 4.0, duration)
+    assert plus == pytest.approx(1.0) and minus < 0.8
+    assert fp["gamma_4ms"] == pytest.approx((plus + minus) / 2)
+    assert fp["offsets_pA"] == [-1.0, 1.0] and fp["n_spikes"] == [4, 4]
+    q = m["heldout"]["per_protocol"][1]["full_cell_perturbed"]
+    assert q["gamma_4ms"] is None  # no spikes anywhere: undefined, left out of the mean
+    summ = m["heldout"]["full_cell_perturbed"]
+    assert summ["gamma_4ms"] == pytest.approx(fp["gamma_4ms"])
+    assert summ["n_gamma_4ms"] == 1 and summ["n_protocols"] == 2
+    html_text = html_path.read_text()
+    assert "full cell against itself" in html_text and "full cell ±1 pA: Γ(4 ms)" in html_text
+    # Without the perturbed runs the keys are absent, not zero.
+    m0 = _no_nan(write_report(tmp_path / "plain", _data())[0].read_text())
+    assert "full_cell_perturbed" not in m0["heldout"]
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="v_reduced_mV"):
         HeldoutProtocol("p", "step", "in distribution", T, T * 0, T * 0, T[:-1] * 0)

@@ -72,6 +72,33 @@ def test_generate_targets_writes_and_resumes(tmp_path):
     assert meta["protocol_digest"]
 
 
+def test_sensitivity_runs_add_a_constant_current(tmp_path):
+    """The held-out protocols are run again with ±x pA added; files are kept apart and resume."""
+    spec = load_cell_spec(MODELS / "ball_and_stick")
+    ps = default_protocols(0.1, scale="small")
+    res = generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=2, sensitivity_pA=2.0)
+    sens = res["splits"]["sensitivity"]
+    assert len(sens) == 2 * len(ps.test)
+    assert {p.parent.name for p in sens} == {"sensitivity"}
+    test = Dataset.load(res["splits"]["test"])
+    plain = dict(zip(test.names, test.traces, strict=True))
+    ds = Dataset.load(sens)
+    offsets = set()
+    for name, tr, meta in zip(ds.names, ds.traces, ds.meta, strict=True):
+        off = meta["offset_nA"]
+        offsets.add((name, off))
+        # the electrode current is the plain stimulus plus the offset, every step
+        np.testing.assert_allclose(tr["i_stim_nA"][1:], plain[name]["i_stim_nA"][1:] + off,
+                                   atol=1e-12)
+        # a 2 pA change moves the voltage, but only a little
+        dv = tr["v_soma_mV"] - plain[name]["v_soma_mV"]
+        assert np.max(np.abs(dv[1:200])) > 1e-4
+    assert offsets == {(p.name, s) for p in ps.test for s in (0.002, -0.002)}
+    mtimes = [p.stat().st_mtime_ns for p in sens]
+    generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=1, sensitivity_pA=2.0)
+    assert [p.stat().st_mtime_ns for p in sens] == mtimes
+
+
 def test_protocol_sets_are_disjoint_and_held_out():
     ps = default_protocols(0.3)
     names = [p.name for split in ps.splits().values() for p in split]
