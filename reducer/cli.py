@@ -116,7 +116,10 @@ def _num_or_str(s: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.sensitivity_pA >= 0:
+        parser.error(f"--sensitivity-pa must be >= 0 pA (0 = off), got {args.sensitivity_pA}")
     os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no GUI, no DISPLAY warning
     try:
         from reducer.pipeline import RunOptions, run_pipeline

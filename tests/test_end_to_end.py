@@ -119,6 +119,9 @@ def test_bad_cell_is_one_clear_message(tmp_path):
     assert "bad.swc:2" in r.stderr and "Traceback" not in r.stderr
     r = reduce_cell("no_such_cell", cwd=tmp_path)
     assert r.returncode == 2 and "no such cell" in r.stderr and "ca1_n120" in r.stderr
+    r = reduce_cell("ball_and_stick", "--sensitivity-pa", "-1", cwd=tmp_path)
+    assert r.returncode == 2 and "--sensitivity-pa must be >= 0" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "runs").exists()
 
 
 def test_untranslatable_soma_mechanism_stops_before_the_targets(tmp_path):
@@ -144,5 +147,5 @@ def test_help_documents_every_option():
                        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 0
     for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
-                "--force", "--biophysics", "--template"):
+                "--force", "--biophysics", "--template", "--sensitivity-pa"):
         assert opt in r.stdout
