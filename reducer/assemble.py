@@ -20,6 +20,7 @@ from reducer.report import (
     ReportData,
     SpeedTimings,
     TrainingSummary,
+    perturbation_label,
     write_report,
 )
 from reducer.timestep import timestep_check
@@ -172,7 +173,7 @@ def _print_summary(m: dict[str, Any]) -> None:
             f"{f(b.get('subthreshold_rmse_mV'), 2)} mV   spikes {b.get('n_spikes_model')}")
     fp = h.get("full_cell_perturbed")
     if fp:
-        log(f"  full cell against itself with ±{abs(fp['offsets_pA'][0]):g} pA added: "
+        log(f"  full cell against itself with {perturbation_label(fp)} added: "
             f"gamma(4 ms) {f(fp.get('gamma_4ms'))} (what gamma these protocols allow)")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

@@ -309,6 +309,16 @@ def compare_traces(
     return out
 
 
+def nanmean_over(rows: Sequence[dict[str, Any]], key: str) -> tuple[float, int]:
+    """Mean of ``row[key]`` over the rows where it is finite, and how many those are.
+
+    The mean is NaN when no row has a finite value (e.g. Γ undefined everywhere).
+    """
+    vals = np.array([float(r[key]) for r in rows], dtype=float)
+    vals = vals[np.isfinite(vals)]
+    return (float(vals.mean()) if vals.size else float("nan")), int(vals.size)
+
+
 def summarise(per_protocol: Sequence[dict[str, Any]]) -> dict[str, float | int]:
     """Average per-protocol metrics from :func:`compare_traces` over protocols.
 
@@ -327,10 +337,7 @@ def summarise(per_protocol: Sequence[dict[str, Any]]) -> dict[str, float | int]:
     """
     out: dict[str, float | int] = {"n_protocols": len(per_protocol)}
     for key in _NANMEAN_KEYS:
-        vals = np.array([float(p[key]) for p in per_protocol], dtype=float)
-        vals = vals[np.isfinite(vals)]
-        out[key] = float(vals.mean()) if vals.size else float("nan")
-        out[f"n_{key}"] = int(vals.size)
+        out[key], out[f"n_{key}"] = nanmean_over(per_protocol, key)
     rmse = np.array([float(p["v_rmse_mV"]) for p in per_protocol], dtype=float)
     out["v_rmse_mV"] = float(rmse.mean()) if rmse.size else float("nan")
     out["n_model_trace_nonfinite"] = sum(
