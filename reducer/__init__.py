@@ -35,6 +35,7 @@ _API = {
     "save_model": "reducer.hybrid",
     "TrainConfig": "reducer.train",
     "train_hybrid": "reducer.train",
+    "train_multistart": "reducer.train",
     "RunOptions": "reducer.pipeline",
     "run_pipeline": "reducer.pipeline",
     "ReduceCellError": "reducer.errors",

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--v-init", type=float, dest="v_init_mV", help="initial voltage in mV")
     p.add_argument("--dt", type=float, dest="dt_ms", help="fixed time step in ms (default 0.025)")
     p.add_argument("--seed", type=int, default=0, help="random seed (training, windows)")
+    p.add_argument("--starts", type=int, default=1,
+                   help="train this many seeds (--seed, --seed + 1, ...) and keep the one with "
+                        "the best validation score; each start costs one training stage's time")
     p.add_argument("--protocols", choices=["default", "small"], default="default",
                    help="stimulus set: 'small' is a short set for smoke tests")
     p.add_argument("--workers", type=int, default=2,
@@ -118,6 +121,8 @@ def _num_or_str(s: str):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.starts < 1:
+        parser.error(f"--starts must be at least 1, got {args.starts}")
     if not args.sensitivity_pA >= 0:
         parser.error(f"--sensitivity-pa must be >= 0 pA (0 = off), got {args.sensitivity_pA}")
     os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no GUI, no DISPLAY warning
@@ -134,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         opts = RunOptions(seed=args.seed, protocol_scale=args.protocols,
                           settle_ms=args.settle_ms, dt_ms=args.dt_ms, workers=args.workers,
                           use_table=args.use_table, timing_repeats_full=args.timing_repeats,
-                          sensitivity_pA=args.sensitivity_pA, train=cfg)
+                          sensitivity_pA=args.sensitivity_pA, starts=args.starts,
+                          train=cfg)
         out = args.out or Path("runs") / spec.name
         run_pipeline(spec, out, opts, force=args.force)
     except ReduceCellError as exc:

@@ -49,6 +49,7 @@ class RunOptions:
     timing_repeats_full: int = 3
     timing_repeats_reduced: int = 7
     sensitivity_pA: float = 1.0
+    starts: int = 1
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,12 +178,13 @@ class Run:
 
     def train(self, targets: dict[str, Any]):
         from reducer.targets import Dataset
-        from reducer.train import train_hybrid
+        from reducer.train import train_multistart
 
         membrane = self.membrane(targets["soma"])
         tr = Dataset.load([Path(p) for p in targets["splits"]["train"]])
         va = Dataset.load([Path(p) for p in targets["splits"]["validation"]])
-        return train_hybrid(membrane, targets["soma"], tr, va, self.opt.train, self.out / "train")
+        return train_multistart(membrane, targets["soma"], tr, va, self.opt.train,
+                                self.out / "train", self.opt.starts)
 
     def export(self, targets: dict[str, Any], result) -> dict[str, Path]:
         from mod_export import export_reduced_cell

@@ -108,6 +108,24 @@ def test_resume_with_other_options_is_refused(run_dir):
     assert r.returncode == 2
     assert "different options" in r.stderr and "--force" in r.stderr
     assert "Traceback" not in r.stderr
+    r = reduce_cell("ball_and_stick", "--out", str(run_dir), *FAST, "--starts", "2",
+                    cwd=run_dir.parent)
+    assert r.returncode == 2 and "different options" in r.stderr
+
+
+def test_several_starts_export_the_best_validated_seed(tmp_path):
+    r = reduce_cell("ball_and_stick", "--out", "run", *FAST, "--starts", "2", "--seed", "3",
+                    "--sensitivity-pa", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp_path / "run"
+    starts = json.loads((run / "train" / "starts.json").read_text())
+    assert [s["seed"] for s in starts["starts"]] == [3, 4]
+    kept = starts["kept"]
+    assert starts["starts"][kept]["score"] == max(s["score"] for s in starts["starts"])
+    m = json.loads((run / "metrics.json").read_text())
+    assert f'"seed": {3 + kept}' in m["training"]["chosen_checkpoint"]
+    kept_params = (run / "train" / f"start_{kept}" / "final" / "axial_params.npz").read_bytes()
+    assert (run / "train" / "final" / "axial_params.npz").read_bytes() == kept_params
 
 
 def test_bad_cell_is_one_clear_message(tmp_path):
@@ -121,7 +139,9 @@ def test_bad_cell_is_one_clear_message(tmp_path):
     assert r.returncode == 2 and "no such cell" in r.stderr and "ca1_n120" in r.stderr
     r = reduce_cell("ball_and_stick", "--sensitivity-pa", "-1", cwd=tmp_path)
     assert r.returncode == 2 and "--sensitivity-pa must be >= 0" in r.stderr
-    assert "Traceback" not in r.stderr and not (tmp_path / "runs").exists()
+    r2 = reduce_cell("ball_and_stick", "--starts", "0", cwd=tmp_path)
+    assert r2.returncode == 2 and "--starts must be at least 1" in r2.stderr
+    assert "Traceback" not in r.stderr + r2.stderr and not (tmp_path / "runs").exists()
 
 
 def test_untranslatable_soma_mechanism_stops_before_the_targets(tmp_path):
@@ -147,5 +167,5 @@ def test_help_documents_every_option():
                        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 0
     for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
-                "--force", "--biophysics", "--template", "--sensitivity-pa"):
+                "--force", "--biophysics", "--template", "--sensitivity-pa", "--starts"):
         assert opt in r.stdout

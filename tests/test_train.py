@@ -198,6 +198,43 @@ def test_train_hybrid_closed_loop_selection_and_resume(data, tmp_path, monkeypat
     assert again.selection["epoch"] == res.selection["epoch"]
 
 
+def test_multistart_keeps_the_best_validated_seed_and_resumes(data, tmp_path, monkeypatch):
+    cfg = dataclasses.replace(SMALL, seed=5)
+    res = T.train_multistart(data["membrane"], data["soma"], data["train"], data["val"], cfg,
+                             tmp_path, n_starts=2)
+    starts = json.loads((tmp_path / "starts.json").read_text())["starts"]
+    assert [s["seed"] for s in starts] == [5, 6]
+    # each start is a complete single run in its own folder, trained with its own seed
+    for k, s in enumerate(starts):
+        _, meta = load_model(tmp_path / f"start_{k}" / "final")
+        assert meta["config"]["seed"] == s["seed"]
+        assert meta["selection"]["score"] == pytest.approx(s["score"])
+    kept = int(np.argmax([s["score"] for s in starts]))
+    assert res.selection["start"] == kept and res.selection["seed"] == 5 + kept
+    assert res.selection["score"] == pytest.approx(max(s["score"] for s in starts))
+    kept_model, _ = load_model(tmp_path / f"start_{kept}" / "final")
+    saved, meta = load_model(tmp_path / "final")
+    np.testing.assert_array_equal(np.asarray(saved.w), np.asarray(kept_model.w))
+    np.testing.assert_array_equal(np.asarray(res.model.w), np.asarray(kept_model.w))
+    assert meta["config"]["seed"] == 5 + kept and len(meta["selection"]["starts"]) == 2
+    assert (tmp_path / "baseline" / "axial_model.json").exists()
+    # the two seeds give different models (otherwise several starts would be pointless)
+    other, _ = load_model(tmp_path / f"start_{1 - kept}" / "final")
+    assert not np.allclose(np.asarray(other.w), np.asarray(kept_model.w))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished start was trained again")
+
+    monkeypatch.setattr(T, "train_open_loop", no_training)
+    monkeypatch.setattr(T, "baseline_filter_bank", no_training)
+    again = T.train_multistart(data["membrane"], data["soma"], data["train"], data["val"], cfg,
+                               tmp_path, n_starts=2)
+    assert again.selection["start"] == kept
+    with pytest.raises(ValueError, match="n_starts"):
+        T.train_multistart(data["membrane"], data["soma"], data["train"], data["val"], cfg,
+                           tmp_path, n_starts=0)
+
+
 def test_closed_loop_keeps_the_open_loop_model_unless_clearly_better(data, tmp_path):
     cfg = dataclasses.replace(SMALL, closed_loop_epochs=1, closed_loop_min_gain=10.0)
     res = T.train_hybrid(data["membrane"], data["soma"], data["train"], data["val"], cfg,
