@@ -24,7 +24,7 @@ from reducer.report import (
     write_report,
 )
 from reducer.timestep import timestep_check
-from reducer.validate import _stim_window, simulate_jax, time_jax
+from reducer.validate import simulate_jax, time_jax
 
 
 def learned_curves(model, v_min: float = -100.0, v_max: float = 50.0, n: int = 301):
@@ -65,13 +65,13 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
             v_reduced_mV=red[name]["v_mV"], v_jax_mV=v_jax[name],
             v_baseline_mV=base[name]["v_mV"] if name in base else None,
             i_axial_full_nA=tr["i_axial_nA"], i_axial_reduced_nA=red[name]["i_axial_nA"],
-            stim_window_ms=_stim_window(p), v_full_perturbed_mV=perturbed.get(name)))
+            stim_window_ms=p.stimulus_window_ms(), v_full_perturbed_mV=perturbed.get(name)))
 
     fi = Dataset.load([Path(p) for p in targets["splits"]["fi"]])
     amps, r_full, r_red, r_base = [], [], [], []
     for name, tr in zip(fi.names, fi.traces, strict=True):
         p = _by_name(list(ps.fi_steps), name)
-        w0, w1 = _stim_window(p)
+        w0, w1 = p.stimulus_window_ms()
         t = tr["t_ms"]
         amps.append(p.params["amp_nA"])
         r_full.append(M.firing_rate_hz(M.spike_times(t, tr["v_soma_mV"]), w0, w1))

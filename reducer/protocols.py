@@ -94,6 +94,14 @@ class Protocol:
             i[on] = p["offset_nA"] + p["amp_nA"] * np.sin(phase)
         return i
 
+    def stimulus_window_ms(self) -> tuple[float, float] | None:
+        """(start, end) of the stimulus in ms, where spike metrics are counted; None for a
+        multistep (several windows) or a protocol without ``delay_ms`` / ``dur_ms``."""
+        if "delay_ms" in self.params and "dur_ms" in self.params and self.kind != "multistep":
+            d = float(self.params["delay_ms"])
+            return (d, min(d + float(self.params["dur_ms"]), self.duration_ms))
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

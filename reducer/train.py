@@ -32,7 +32,7 @@ import dataclasses
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from reducer.hybrid.axial import GatedAxialCurrent, init_filter_bank
 from reducer.hybrid.cell import HybridCell, teacher_forced, teacher_forced_z
 from reducer.hybrid.model_io import load_model, save_model
 from reducer.progress import Progress, log
+from reducer.protocols import Protocol
 from reducer.targets import Dataset
 
 jax.config.update("jax_enable_x64", True)
@@ -123,6 +124,8 @@ class Padded:
     lengths: np.ndarray  # (P,) samples incl. index 0
     names: list[str]
     t_ms: np.ndarray  # (N+1,)
+    # Per protocol, where spike metrics are counted (the stimulus), as in the report.
+    windows: list[tuple[float, float] | None] = field(default_factory=list)
 
 
 def pad_dataset(ds: Dataset) -> Padded:
@@ -140,8 +143,10 @@ def pad_dataset(ds: Dataset) -> Padded:
     lengths = np.array([len(tr["v_soma_mV"]) for tr in ds.traces])
     mask = np.arange(n)[None, :] < lengths[:, None]
     dt = ds.meta[0]["dt_ms"]
+    windows = [Protocol.from_dict(m["protocol"]).stimulus_window_ms() if "protocol" in m else None
+               for m in ds.meta]
     return Padded(jnp.asarray(v), jnp.asarray(ia), jnp.asarray(ist), jnp.asarray(mask), lengths,
-                  list(ds.names), np.arange(n) * dt)
+                  list(ds.names), np.arange(n) * dt, windows)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -455,13 +460,15 @@ _sim_jit = eqx.filter_jit(simulate_closed_loop)
 
 
 def closed_loop_metrics(cell: HybridCell, data: Padded, dt_ms: float) -> dict[str, Any]:
-    """Metrics of the closed-loop JAX model against the recorded full-cell traces."""
+    """Metrics of the closed-loop JAX model against the recorded full-cell traces; spike
+    metrics inside each protocol's stimulus window, as the report counts them."""
     v_model = np.asarray(_sim_jit(cell, data.v[:, 0], data.i_stim, dt_ms))
     per = []
     for p in range(len(data.names)):
         n = int(data.lengths[p])
         t = data.t_ms[:n]
-        r = metrics.compare_traces(t, np.asarray(data.v[p, :n]), v_model[p, :n])
+        window = data.windows[p] if data.windows else None
+        r = metrics.compare_traces(t, np.asarray(data.v[p, :n]), v_model[p, :n], window)
         r["name"] = data.names[p]
         per.append(r)
     summ = metrics.summarise(per)

@@ -24,13 +24,6 @@ from reducer.progress import Progress, log
 from reducer.protocols import Protocol
 
 
-def _stim_window(p: Protocol) -> tuple[float, float] | None:
-    if "delay_ms" in p.params and "dur_ms" in p.params and p.kind != "multistep":
-        d = float(p.params["delay_ms"])
-        return (d, min(d + float(p.params["dur_ms"]), p.duration_ms))
-    return None
-
-
 class _Clamp:
     """An IClamp at a segment, driven by a per-step waveform through Vector.play."""
 

@@ -21,6 +21,7 @@ from reducer.metrics import (
     summarise,
     v_rmse,
 )
+from reducer.protocols import Protocol
 
 
 def _spiky_trace(t_ms: np.ndarray, spikes_ms: list[float], rest_mV: float = -65.0) -> np.ndarray:
@@ -175,6 +176,16 @@ def test_compare_traces_and_stim_window():
     assert m["subthreshold_rmse_mV"] == pytest.approx(0.0, abs=1e-12)
     whole = compare_traces(t, v_ref, v_mod)
     assert whole["n_spikes_ref"] == 4 and whole["spike_count_error"] == -1
+
+
+def test_protocol_stimulus_window():
+    step = Protocol("s", "step", 200.0, {"delay_ms": 20.0, "dur_ms": 150.0, "amp_nA": 0.1})
+    assert step.stimulus_window_ms() == (20.0, 170.0)
+    long = Protocol("l", "step", 100.0, {"delay_ms": 20.0, "dur_ms": 150.0, "amp_nA": 0.1})
+    assert long.stimulus_window_ms() == (20.0, 100.0)  # clipped to the protocol's end
+    multi = Protocol("m", "multistep", 100.0, {"delay_ms": 5.0, "dur_ms": 10.0,
+                                                "amps_nA": [0.1, 0.2], "gap_ms": 5.0})
+    assert multi.stimulus_window_ms() is None
 
 
 def test_summarise_skips_undefined_gamma():

@@ -23,6 +23,7 @@ from reducer.cell import load_cell_spec
 from reducer.errors import TrainingError
 from reducer.hybrid.cell import HybridCell, open_loop_axial
 from reducer.hybrid.model_io import load_model
+from reducer.metrics import spike_times
 from reducer.nmodl2jax import build_membrane
 from reducer.protocols import default_protocols
 from reducer.targets import Dataset, generate_targets
@@ -139,6 +140,21 @@ def test_extrapolation_rows_make_the_current_linear_below_the_data(data):
     free = T.fit_readout(ax, pd, DT_MS, 1e-9, v_rest, i_rest)
     held = T.fit_readout(ax, pd, DT_MS, 1e-9, v_rest, i_rest, extrap_weight=1.0)
     assert departure(held) < 0.1 * departure(free)
+
+
+def test_selection_counts_spikes_in_the_stimulus_window_like_the_report(data):
+    pd = T.pad_dataset(data["val"])
+    ev = T.closed_loop_metrics(_cell(data, T.init_mixed(SMALL)), pd, DT_MS)
+    spiking = 0
+    for p, r in enumerate(ev["per_protocol"]):
+        n = int(pd.lengths[p])
+        t0, t1 = pd.windows[p]
+        assert 0.0 < t0 < t1 < pd.t_ms[n - 1]  # narrower than the trace: the basis matters
+        s = spike_times(pd.t_ms[:n], np.asarray(pd.v[p, :n]))
+        assert r["n_spikes_ref"] == int(np.sum((s >= t0) & (s <= t1)))
+        assert r["rate_ref_hz"] == pytest.approx(r["n_spikes_ref"] / ((t1 - t0) * 1e-3))
+        spiking += r["n_spikes_ref"] > 0
+    assert spiking
 
 
 def test_open_loop_loss_falls_and_the_best_validation_candidate_is_kept(data):
