@@ -880,8 +880,8 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
     the validation score (:func:`selection_score`), the same score that picks checkpoints.
 
     Why: the seed moves a neural ODE's spike timing more than most hyper-parameters (on the CA1
-    cell held-out Γ(4 ms) was 0.67, 0.58 and 0.56 for seeds 0-2), and a poor seed shows in the
-    validation score (0.79, 0.67 and 0.68), so several starts trade training time for a lower
+    cell held-out Γ(4 ms) was 0.63, 0.58 and 0.56 for seeds 0-2), and a poor seed shows in the
+    validation score (0.80, 0.66 and 0.67), so several starts trade training time for a lower
     risk of a poor model.
 
     One start is :func:`train_hybrid` in ``work_dir`` itself. With several, start k trains (and
