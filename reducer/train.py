@@ -765,6 +765,12 @@ class TrainResult:
     selection: dict[str, Any]
 
 
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=float))
+    tmp.replace(path)
+
+
 def check_dataset(ds: Dataset, split: str) -> None:
     """Raise TrainingError naming the protocol and time of the first non-finite sample."""
     if not ds.traces:
@@ -804,9 +810,7 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
         return (work_dir / name / "axial_model.json").exists()
 
     def save_history():
-        tmp = hist_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(history, indent=1))
-        tmp.replace(hist_path)
+        _write_json_atomic(hist_path, history)
 
     t0 = time.perf_counter()
     if done("baseline"):
@@ -901,7 +905,7 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
         res = train_hybrid(membrane, soma, train_ds, val_ds, dataclasses.replace(cfg, seed=seed),
                            work_dir / f"start_{k}")
         results.append(res)
-    starts = [{"start": k, "seed": cfg.seed + k, "score": r.selection.get("score"),
+    starts = [{"seed": cfg.seed + k, "score": r.selection.get("score"),
                "validation": r.selection.get("validation")} for k, r in enumerate(results)]
     scores = [s["score"] if s["score"] is not None and math.isfinite(s["score"]) else -np.inf
               for s in starts]
@@ -909,14 +913,11 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
     chosen = results[best]
     log(f"kept start {best + 1}/{n_starts} (seed {cfg.seed + best}): validation score "
         f"{scores[best]:.3f}; all: " + ", ".join(f"{s:.3f}" for s in scores))
-    selection = {"start": best, "seed": cfg.seed + best, **chosen.selection,
-                 "starts": [{k: v for k, v in s.items() if k != "start"} for s in starts]}
+    selection = {"start": best, "seed": cfg.seed + best, **chosen.selection, "starts": starts}
     save_model(work_dir / "baseline", chosen.baseline, {"stage": "baseline"})
     save_model(work_dir / "final", chosen.model,
                {"stage": "final", "selection": selection,
                 "config": dataclasses.replace(cfg, seed=cfg.seed + best).to_dict()})
-    tmp = work_dir / "starts.json.tmp"
-    tmp.write_text(json.dumps({"kept": best, "starts": starts}, indent=1, default=float))
-    tmp.replace(work_dir / "starts.json")
+    _write_json_atomic(work_dir / "starts.json", {"kept": best, "starts": starts})
     return TrainResult(model=chosen.model, baseline=chosen.baseline, history=chosen.history,
                        selection=selection)
