@@ -176,15 +176,19 @@ class Run:
 
         return build_membrane(soma)
 
-    def train(self, targets: dict[str, Any]):
+    def train(self, targets: dict[str, Any], cal: dict[str, Any]):
         from reducer.targets import Dataset
-        from reducer.train import train_multistart
+        from reducer.train import dendritic_load_nS, train_multistart
 
         membrane = self.membrane(targets["soma"])
         tr = Dataset.load([Path(p) for p in targets["splits"]["train"]])
         va = Dataset.load([Path(p) for p in targets["splits"]["validation"]])
+        # The dendritic load measured on the full cell guards the fitted one in the open-loop
+        # weights (a least-squares baseline can come out with a negative DC slope).
+        load = dendritic_load_nS(membrane, targets["soma"], float(targets["meta"]["v_rest_mV"]),
+                                 float(cal["input_resistance_MOhm"]))
         return train_multistart(membrane, targets["soma"], tr, va, self.opt.train,
-                                self.out / "train", self.opt.starts)
+                                self.out / "train", self.opt.starts, load_nS=load)
 
     def export(self, targets: dict[str, Any], result) -> dict[str, Path]:
         from mod_export import export_reduced_cell
@@ -258,7 +262,7 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
         run.stage("translate", lambda: run.membrane(cal["soma"]))
     ps = run.protocols(cal["rheobase_nA"])
     targets = run.stage("targets", lambda: run.targets(ps))
-    result = run.stage("train", lambda: run.train(targets))
+    result = run.stage("train", lambda: run.train(targets, cal))
     exports = run.stage("export", lambda: run.export(targets, result))
     val = run.stage("validate", lambda: run.validate(ps, exports))
     metrics = run.stage("report", lambda: assemble_report(run, ps, targets, result, exports,

@@ -183,10 +183,60 @@ def test_open_loop_loss_falls_and_the_best_validation_candidate_is_kept(data):
     assert model is best_model
 
 
+def test_dendritic_load_is_the_input_conductance_of_the_dendrite():
+    """The weights' dendritic load, from the calibration as the pipeline measures it, is the
+    ball-and-stick dendrite's DC input conductance: a sealed-end passive cable (200 x 1 um,
+    Ra 100 ohm cm, g_pas 1e-3 S/cm2), G = tanh(L / lambda) / sqrt(r_m r_i) = 4.24 nS.
+
+    The soma (hh, about 15 nS at rest) must be subtracted at steady state: its instantaneous
+    conductance would leave about 10 nS.
+    """
+    from reducer.isolated import run_isolated
+
+    spec = load_cell_spec(MODELS / "ball_and_stick")
+    cal = run_isolated("reducer.targets:find_rheobase_worker", spec=spec, dt_ms=DT_MS,
+                       settle_ms=300.0)
+    d_cm, length_cm, ra, rm = 1e-4, 200e-4, 100.0, 1.0 / 1e-3
+    r_i = 4 * ra / (np.pi * d_cm**2)  # ohm / cm
+    r_m = rm / (np.pi * d_cm)  # ohm cm
+    cable_nS = np.tanh(length_cm / np.sqrt(r_m / r_i)) / np.sqrt(r_m * r_i) * 1e9
+    load = T.dendritic_load_nS(build_membrane(cal["soma"]), cal["soma"], cal["v_rest_mV"],
+                               cal["input_resistance_MOhm"])
+    # 15 %: the calibration's -10 pA probe sees some of hh's curvature near rest (a -2 pA
+    # probe gives 4.24 nS here).
+    assert load == pytest.approx(cable_nS, rel=0.15)
+
+
+def test_weight_load_checks_the_baseline_slope_against_the_measured_load(data):
+    pd = T.pad_dataset(data["train"])
+    base = T.baseline_filter_bank(pd, DT_MS, data["v_rest"], data["i_rest"])
+    slope = T.dc_conductance_nS(base, data["v_rest"])
+    assert slope > 0
+    # agreeing (or nothing measured): the baseline's slope, as before
+    for measured in (slope * 1.9, slope / 1.9, None, -3.0, float("nan")):
+        g, source = T.weight_load_nS(measured, base, data["v_rest"])
+        assert g == pytest.approx(slope) and source == "baseline's DC slope"
+    # a fitted slope more than LOAD_AGREEMENT_FACTOR away from the measurement is distrusted
+    for measured in (slope * 2.1, slope / 2.1):
+        g, source = T.weight_load_nS(measured, base, data["v_rest"])
+        assert g == measured and "input conductance" in source
+    # A least-squares baseline can come out with a negative DC slope (seen on an L5 cell with
+    # the short protocol set): the measured load replaces it; with nothing measured the loss
+    # is unweighted, not weighted by a made-up conductance.
+    bad = eqx.tree_at(lambda m: (m.w, m.q, m.w_u), base,
+                      (jnp.zeros_like(base.w), jnp.zeros_like(base.q), jnp.asarray(1.0)))
+    assert T.dc_conductance_nS(bad, data["v_rest"]) < 0
+    assert T.weight_load_nS(4.0, bad, data["v_rest"])[0] == 4.0
+    g, source = T.weight_load_nS(None, bad, data["v_rest"])
+    assert g is None and "not a conductance" in source
+
+
 def test_train_hybrid_closed_loop_selection_and_resume(data, tmp_path, monkeypatch):
     cfg = dataclasses.replace(SMALL, closed_loop_epochs=2)
     res = T.train_hybrid(data["membrane"], data["soma"], data["train"], data["val"], cfg,
-                         tmp_path)
+                         tmp_path, load_nS=1e6)
+    # a measured load far from the baseline's slope replaces it, and the run records it
+    assert res.history["open_loop_weights"]["dendritic_load_nS"] == 1e6
     val = res.history["validation"]
     assert [e["epoch"] for e in val] == [0, 1, 2]
     scores = np.array([T.selection_score(e) for e in val])
