@@ -171,9 +171,13 @@ def _print_summary(m: dict[str, Any]) -> None:
     if b:
         log(f"  linear baseline: gamma(4 ms) {f(b.get('gamma_4ms'))}   subthreshold RMSE "
             f"{f(b.get('subthreshold_rmse_mV'), 2)} mV   spikes {b.get('n_spikes_model')}")
-    fp = h.get("full_cell_perturbed")
-    if fp:
+    for fp in h.get("full_cell_perturbed") or []:
         log(f"  full cell against itself with {perturbation_label(fp)} added: "
             f"gamma(4 ms) {f(fp.get('gamma_4ms'))} (what gamma these protocols allow)")
+    rep = h.get("reproducible")
+    if rep:
+        log(f"  on the {rep['n_gamma_4ms']} protocol(s) the full cell reproduces within "
+            f"{perturbation_label(rep)} (its own gamma(4 ms) >= "
+            f"{rep['min_full_cell_gamma_4ms']:g}): gamma(4 ms) {f(rep.get('gamma_4ms'))}")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

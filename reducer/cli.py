@@ -74,10 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tabulate z_inf(V), tau(V) in the exported NMODL (faster, approximate)")
     p.add_argument("--timing-repeats", type=int, default=3,
                    help="repeats of the full-cell timing run (reduced cells: 7)")
-    p.add_argument("--sensitivity-pa", type=float, default=1.0, dest="sensitivity_pA",
-                   help="also run the full cell on each held-out protocol with this constant "
-                        "current (pA) added and subtracted, and report how far its own spikes "
-                        "move (Γ of the full cell against itself: what Γ is attainable); 0 = off")
+    p.add_argument("--sensitivity-pa", type=_offsets_pA, default="1,3", dest="sensitivity_pA",
+                   help="also run the full cell on each held-out protocol with each of these "
+                        "constant currents (pA, comma-separated) added and subtracted, and "
+                        "report how far its own spikes move (Γ of the full cell against itself: "
+                        "what Γ is attainable); 0 = off")
     p.add_argument("--force", action="store_true",
                    help="discard this output folder's earlier results and start over")
     p.add_argument("--version", action="version", version=f"reduce-cell {__version__}")
@@ -111,6 +112,18 @@ def resolve_cell(args) -> object:
     return load_cell_spec(path, **overrides)
 
 
+def _offsets_pA(text: str) -> tuple[float, ...]:
+    """``"1,3"`` -> (1.0, 3.0): the sensitivity offsets; ``"0"`` -> () (off)."""
+    from reducer.targets import sensitivity_sizes_pA
+
+    try:
+        return sensitivity_sizes_pA([float(x) for x in text.split(",") if x.strip()])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give offsets in pA, comma-separated, each >= 0 (0 = off), "
+            "e.g. 1,3") from exc
+
+
 def _num_or_str(s: str):
     try:
         return float(s)
@@ -123,8 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.starts < 1:
         parser.error(f"--starts must be at least 1, got {args.starts}")
-    if not args.sensitivity_pA >= 0:
-        parser.error(f"--sensitivity-pa must be >= 0 pA (0 = off), got {args.sensitivity_pA}")
     os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no GUI, no DISPLAY warning
     try:
         from reducer.pipeline import RunOptions, run_pipeline

@@ -48,7 +48,7 @@ class RunOptions:
     use_table: bool = False
     timing_repeats_full: int = 3
     timing_repeats_reduced: int = 7
-    sensitivity_pA: float = 1.0
+    sensitivity_pA: tuple[float, ...] = (1.0, 3.0)
     starts: int = 1
     train: TrainConfig = field(default_factory=TrainConfig)
 

@@ -24,6 +24,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -279,15 +280,29 @@ def sensitivity_path(out_dir: Path, protocol_name: str, offset_pA: float) -> Pat
     return Path(out_dir) / "sensitivity" / f"{protocol_name}__{sign}{abs(offset_pA):g}pA.npz"
 
 
+def sensitivity_sizes_pA(sensitivity_pA: float | Sequence[float]) -> tuple[float, ...]:
+    """The offset sizes (pA) of the sensitivity runs, sorted; 0 entries mean "off".
+
+    Raises:
+        ValueError: a negative or non-finite size.
+    """
+    vals = [sensitivity_pA] if isinstance(sensitivity_pA, (int, float)) else list(sensitivity_pA)
+    for x in vals:
+        if not (np.isfinite(x) and x >= 0):
+            raise ValueError(f"sensitivity offsets must be finite and >= 0 pA, got {x!r}")
+    return tuple(sorted({float(x) for x in vals if x > 0}))
+
+
 def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float | None = None,
                      settle_ms: float = 500.0, n_workers: int = 2,
-                     sensitivity_pA: float = 0.0) -> dict[str, Any]:
+                     sensitivity_pA: float | Sequence[float] = ()) -> dict[str, Any]:
     """Simulate every protocol of every split with the full cell, in ``n_workers`` processes.
 
-    With ``sensitivity_pA > 0`` every held-out (test) protocol is also run with a constant
-    ±``sensitivity_pA`` added to its stimulus (split "sensitivity"): how far the full cell's own
-    spike times move for a tiny change of input tells which held-out Γ values are attainable
-    (near threshold, 1 pA can move a spike by more than Δ).
+    For each size x in ``sensitivity_pA`` (one number or several, each > 0) every held-out
+    (test) protocol is also run with a constant ±x pA added to its stimulus (split
+    "sensitivity"): how far the full cell's own spike times move for a tiny change of input
+    tells which held-out Γ values are attainable (near threshold, 1 pA can move a spike by
+    more than Δ; on a long step at high rate, 2 pA shift the last spikes by half a period).
 
     Returns {"splits": {split: [npz paths]}, "meta": rig metadata, "soma": soma description}.
     """
@@ -303,10 +318,11 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
             path = out_dir / split / f"{p.name}.npz"
             splits[split].append(path)
             jobs.append({"protocol": p.to_dict(), "path": str(path)})
-    if sensitivity_pA > 0:
+    sizes_pA = sensitivity_sizes_pA(sensitivity_pA)
+    if sizes_pA:
         splits["sensitivity"] = []
         for p in protocols.test:
-            for off_pA in (sensitivity_pA, -sensitivity_pA):
+            for off_pA in (x * sign for x in sizes_pA for sign in (1.0, -1.0)):
                 path = sensitivity_path(out_dir, p.name, off_pA)
                 splits["sensitivity"].append(path)
                 jobs.append({"protocol": p.to_dict(), "path": str(path),

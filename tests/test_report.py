@@ -247,34 +247,57 @@ def test_diverged_reduced_trace_is_reported(tmp_path):
 
 
 def test_full_cell_against_itself(tmp_path):
-    """The full cell with ±1 pA added is scored against itself: Γ per protocol and its mean."""
+    """The full cell with ±x pA added is scored against itself: Γ per protocol and offset size,
+    and its mean over protocols per size."""
     data = _data()
     spiking, quiet = data.heldout
-    # +1 pA: every spike 1 ms early; -1 pA: the last spike 6 ms late (outside Δ = 4 ms).
+    # ±1 pA: +1 every spike 1 ms early, -1 the last spike 6 ms late (outside Δ = 4 ms);
+    # ±3 pA: every spike 5 ms early or late.
+    early5, late5 = [s - 5.0 for s in REF_SPIKES], [s + 5.0 for s in REF_SPIKES]
     spiking.v_full_perturbed_mV = {1.0: _trace([s - 1.0 for s in REF_SPIKES]),
-                                   -1.0: _trace([50.0, 150.0, 250.0, 356.0])}
+                                   -1.0: _trace([50.0, 150.0, 250.0, 356.0]),
+                                   3.0: _trace(early5), -3.0: _trace(late5)}
     quiet.v_full_perturbed_mV = {1.0: _trace([], -74.9), -1.0: _trace([], -75.1)}
     spiking.__post_init__()
     quiet.__post_init__()
     json_path, html_path = write_report(tmp_path / "out", data)
     m = _no_nan(json_path.read_text())
     duration = T[-1] - T[0]
-    fp = m["heldout"]["per_protocol"][0]["full_cell_perturbed"]
+    one, three = m["heldout"]["per_protocol"][0]["full_cell_perturbed"]
     plus = _gamma(REF_SPIKES, [s - 1.0 for s in REF_SPIKES], 4.0, duration)
     minus = _gamma(REF_SPIKES, [50.0, 150.0, 250.0, 356.0], 4.0, duration)
     assert plus == pytest.approx(1.0) and minus < 0.8
-    assert fp["gamma_4ms"] == pytest.approx((plus + minus) / 2)
-    assert fp["offsets_pA"] == [-1.0, 1.0] and fp["n_spikes"] == [4, 4]
-    q = m["heldout"]["per_protocol"][1]["full_cell_perturbed"]
+    assert one["offset_pA"] == 1.0 and one["offsets_pA"] == [-1.0, 1.0]
+    assert one["gamma_4ms"] == pytest.approx((plus + minus) / 2) and one["n_spikes"] == [4, 4]
+    off5 = (_gamma(REF_SPIKES, early5, 4.0, duration) + _gamma(REF_SPIKES, late5, 4.0, duration))
+    assert three["offset_pA"] == 3.0 and three["offsets_pA"] == [-3.0, 3.0]
+    assert three["gamma_4ms"] == pytest.approx(off5 / 2) and three["gamma_4ms"] < 0.0
+    (q,) = m["heldout"]["per_protocol"][1]["full_cell_perturbed"]
     assert q["gamma_4ms"] is None  # no spikes anywhere: undefined, left out of the mean
-    summ = m["heldout"]["full_cell_perturbed"]
-    assert summ["gamma_4ms"] == pytest.approx(fp["gamma_4ms"])
-    assert summ["n_gamma_4ms"] == 1 and summ["n_protocols"] == 2
+    s1, s3 = m["heldout"]["full_cell_perturbed"]
+    assert s1["offset_pA"] == 1.0 and s1["gamma_4ms"] == pytest.approx(one["gamma_4ms"])
+    assert s1["n_gamma_4ms"] == 1 and s1["n_protocols"] == 2
+    assert s3["offset_pA"] == 3.0 and s3["n_protocols"] == 1
+    assert s3["gamma_4ms"] == pytest.approx(three["gamma_4ms"])
+    # neither protocol is reproducible within ±3 pA: no mean to give
+    rep = m["heldout"]["reproducible"]
+    assert rep["offset_pA"] == 3.0 and rep["protocols"] == [] and rep["gamma_4ms"] is None
     html_text = html_path.read_text()
-    assert "full cell against itself" in html_text and "full cell ±1 pA: Γ(4 ms)" in html_text
+    assert "full cell against itself, ±1 pA" in html_text
+    assert "full cell against itself, ±3 pA" in html_text
+    assert "full cell ±1 pA: Γ(4 ms)" in html_text and "full cell ±3 pA: Γ(4 ms)" in html_text
+    assert "protocols the full cell reproduces" in html_text
+    # ±3 pA moving every spike by only 1 ms: the spiking protocol now counts, the quiet one
+    # (no ±3 pA runs, no Γ) does not
+    spiking.v_full_perturbed_mV[3.0] = _trace([s - 1.0 for s in REF_SPIKES])
+    spiking.v_full_perturbed_mV[-3.0] = _trace([s + 1.0 for s in REF_SPIKES])
+    m2 = _no_nan(write_report(tmp_path / "out2", data)[0].read_text())
+    rep = m2["heldout"]["reproducible"]
+    assert rep["protocols"] == [spiking.name] and rep["n_gamma_4ms"] == 1
+    assert rep["gamma_4ms"] == pytest.approx(m2["heldout"]["per_protocol"][0]["gamma_4ms"])
     # Without the perturbed runs the keys are absent, not zero.
     m0 = _no_nan(write_report(tmp_path / "plain", _data())[0].read_text())
-    assert "full_cell_perturbed" not in m0["heldout"]
+    assert "full_cell_perturbed" not in m0["heldout"] and "reproducible" not in m0["heldout"]
 
 
 def test_bad_input_is_refused():

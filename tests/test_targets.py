@@ -11,7 +11,7 @@ from conftest import MODELS, ROOT
 from reducer.cell import load_cell_spec
 from reducer.isolated import run_isolated
 from reducer.protocols import Protocol, default_protocols
-from reducer.targets import Dataset, generate_targets
+from reducer.targets import Dataset, generate_targets, sensitivity_sizes_pA
 
 
 def _ou(mean_nA: float) -> Protocol:
@@ -73,12 +73,14 @@ def test_generate_targets_writes_and_resumes(tmp_path):
 
 
 def test_sensitivity_runs_add_a_constant_current(tmp_path):
-    """The held-out protocols are run again with ±x pA added; files are kept apart and resume."""
+    """The held-out protocols are run again with ±x pA added, for each size x; files are kept
+    apart and resume."""
     spec = load_cell_spec(MODELS / "ball_and_stick")
     ps = default_protocols(0.1, scale="small")
-    res = generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=2, sensitivity_pA=2.0)
+    sizes = (5.0, 2.0, 0.0)  # unsorted, and a 0 that means nothing
+    res = generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=2, sensitivity_pA=sizes)
     sens = res["splits"]["sensitivity"]
-    assert len(sens) == 2 * len(ps.test)
+    assert len(sens) == 4 * len(ps.test)
     assert {p.parent.name for p in sens} == {"sensitivity"}
     test = Dataset.load(res["splits"]["test"])
     plain = dict(zip(test.names, test.traces, strict=True))
@@ -93,10 +95,15 @@ def test_sensitivity_runs_add_a_constant_current(tmp_path):
         # a 2 pA change moves the voltage, but only a little
         dv = tr["v_soma_mV"] - plain[name]["v_soma_mV"]
         assert np.max(np.abs(dv[1:200])) > 1e-4
-    assert offsets == {(p.name, s) for p in ps.test for s in (0.002, -0.002)}
+    assert offsets == {(p.name, s) for p in ps.test for s in (0.002, -0.002, 0.005, -0.005)}
     mtimes = [p.stat().st_mtime_ns for p in sens]
-    generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=1, sensitivity_pA=2.0)
+    generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=1, sensitivity_pA=sizes)
     assert [p.stat().st_mtime_ns for p in sens] == mtimes
+    # one size alone still works; no sizes, or only 0, mean no sensitivity split
+    assert sensitivity_sizes_pA(2.0) == (2.0,)
+    assert sensitivity_sizes_pA(0.0) == () and sensitivity_sizes_pA(()) == ()
+    with pytest.raises(ValueError, match="must be finite and >= 0"):
+        sensitivity_sizes_pA([1.0, -3.0])
 
 
 def test_protocol_sets_are_disjoint_and_held_out():
