@@ -764,7 +764,26 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
                 else ["—"] * 3
             )
         rows.append(r)
-    return _table(header, rows, left_cols=3)
+    return _table(header, rows, left_cols=3) + _unreproducible_note(metrics["heldout"])
+
+
+def _unreproducible_note(h: dict[str, Any]) -> str:
+    """Names the held-out protocols whose Γ the full cell itself loses to a few pA."""
+    rep = h.get("reproducible")
+    if not rep:
+        return ""
+    size = rep["offset_pA"]
+    bad = []
+    for p in h["per_protocol"]:
+        own = {e["offset_pA"]: e for e in p.get("full_cell_perturbed") or []}
+        if p["name"] not in rep["protocols"] and size in own and own[size]["n_spikes"] != [0, 0]:
+            bad.append(f"{p['name']} ({_fmt(own[size]['gamma_4ms'])})")
+    if not bad:
+        return ""
+    return (f"<p class='note'>The full cell against itself with {perturbation_label(rep)} added "
+            f"scores Γ(4 ms) below {rep['min_full_cell_gamma_4ms']:g} on "
+            f"{html.escape(', '.join(bad))}: there Γ measures phase drift or threshold "
+            "crossings that a few pA of current decide, not only the reduction.</p>")
 
 
 def _speed_table(metrics: dict[str, Any]) -> str:
