@@ -389,6 +389,11 @@ def _perturbed_summary(per: list[dict[str, Any]]) -> list[dict[str, Any]] | None
     return out
 
 
+def _perturbed_by_size(protocol: dict[str, Any]) -> dict[float, dict[str, Any]]:
+    """{offset size in pA: entry} of one protocol's ``full_cell_perturbed`` list."""
+    return {e["offset_pA"]: e for e in protocol.get("full_cell_perturbed") or []}
+
+
 def perturbation_label(entry: dict[str, Any]) -> str:
     """"±1 pA" for one entry of a ``full_cell_perturbed`` list in metrics.json."""
     return f"±{entry['offset_pA']:g} pA"
@@ -410,17 +415,16 @@ def _reproducible_summary(per: list[dict[str, Any]], perturbed: list[dict[str, A
     is the protocols' own sensitivity.
     """
     size = perturbed[-1]["offset_pA"]
-    names = []
+    rows = []
     for p in per:
-        own = {e["offset_pA"]: e for e in p.get("full_cell_perturbed") or []}
+        own = _perturbed_by_size(p)
         g = own[size]["gamma_4ms"] if size in own else None
         if g is not None and math.isfinite(g) and g >= REPRODUCIBLE_GAMMA_4MS:
-            names.append(p["name"])
-    rows = [p for p in per if p["name"] in names]
+            rows.append(p)
     out: dict[str, Any] = {"offset_pA": size, "min_full_cell_gamma_4ms": REPRODUCIBLE_GAMMA_4MS,
-                           "protocols": names, "n_protocols": len(rows)}
+                           "protocols": [p["name"] for p in rows], "n_protocols": len(rows)}
     for key in ("gamma_4ms", "gamma_2ms"):
-        out[key], out[f"n_{key}"] = nanmean_over(rows, key) if rows else (float("nan"), 0)
+        out[key], out[f"n_{key}"] = nanmean_over(rows, key)
     return out
 
 
@@ -754,7 +758,7 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
             _fmt(p["v_rmse_mV"], 2),
             _fmt(p["subthreshold_rmse_mV"], 2),
         ]
-        own = {e["offset_pA"]: e for e in p.get("full_cell_perturbed") or []}
+        own = _perturbed_by_size(p)
         r += [_fmt(own[x]["gamma_4ms"]) if x in own else "—" for x in sizes]
         if has_base:
             bl = p.get("baseline")
@@ -775,9 +779,11 @@ def _unreproducible_note(h: dict[str, Any]) -> str:
     size = rep["offset_pA"]
     bad = []
     for p in h["per_protocol"]:
-        own = {e["offset_pA"]: e for e in p.get("full_cell_perturbed") or []}
-        if p["name"] not in rep["protocols"] and size in own and own[size]["n_spikes"] != [0, 0]:
-            bad.append(f"{p['name']} ({_fmt(own[size]['gamma_4ms'])})")
+        e = _perturbed_by_size(p).get(size)
+        if e is None or p["name"] in rep["protocols"]:
+            continue
+        if p["n_spikes_ref"] or any(e["n_spikes"]):  # protocols without spikes have no Γ
+            bad.append(f"{p['name']} ({_fmt(e['gamma_4ms'])})")
     if not bad:
         return ""
     return (f"<p class='note'>The full cell against itself with {perturbation_label(rep)} added "
