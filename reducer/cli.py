@@ -74,11 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tabulate z_inf(V), tau(V) in the exported NMODL (faster, approximate)")
     p.add_argument("--timing-repeats", type=int, default=3,
                    help="repeats of the full-cell timing run (reduced cells: 7)")
-    p.add_argument("--sensitivity-pa", type=_offsets_pA, default="1,3", dest="sensitivity_pA",
+    p.add_argument("--sensitivity", type=_sensitivity, default="0.3%,1%",
                    help="also run the full cell on each held-out protocol with each of these "
-                        "constant currents (pA, comma-separated) added and subtracted, and "
-                        "report how far its own spikes move (Γ of the full cell against itself: "
-                        "what Γ is attainable); 0 = off")
+                        "constant currents added and subtracted, and report how far its own "
+                        "spikes move (Γ of the full cell against itself: what Γ is "
+                        "attainable); comma-separated, each in %% of the rheobase (1%%) or in "
+                        "pA (2pA); 0 = off")
     p.add_argument("--force", action="store_true",
                    help="discard this output folder's earlier results and start over")
     p.add_argument("--version", action="version", version=f"reduce-cell {__version__}")
@@ -112,16 +113,14 @@ def resolve_cell(args) -> object:
     return load_cell_spec(path, **overrides)
 
 
-def _offsets_pA(text: str) -> tuple[float, ...]:
-    """``"1,3"`` -> (1.0, 3.0): the sensitivity offsets; ``"0"`` -> () (off)."""
-    from reducer.targets import sensitivity_sizes_pA
+def _sensitivity(text: str) -> tuple[str, ...]:
+    """``"0.3%,1%"`` -> ("0.3%", "1%"); ``"0"`` -> () (off)."""
+    from reducer.targets import parse_sensitivity
 
     try:
-        return sensitivity_sizes_pA([float(x) for x in text.split(",") if x.strip()])
+        return parse_sensitivity(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give offsets in pA, comma-separated, each >= 0 (0 = off), "
-            "e.g. 1,3") from exc
+        raise argparse.ArgumentTypeError(f"{exc}; 0 turns the runs off") from exc
 
 
 def _num_or_str(s: str):
@@ -150,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = RunOptions(seed=args.seed, protocol_scale=args.protocols,
                           settle_ms=args.settle_ms, dt_ms=args.dt_ms, workers=args.workers,
                           use_table=args.use_table, timing_repeats_full=args.timing_repeats,
-                          sensitivity_pA=args.sensitivity_pA, starts=args.starts,
+                          sensitivity=args.sensitivity, starts=args.starts,
                           train=cfg)
         out = args.out or Path("runs") / spec.name
         run_pipeline(spec, out, opts, force=args.force)

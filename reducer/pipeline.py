@@ -48,7 +48,9 @@ class RunOptions:
     use_table: bool = False
     timing_repeats_full: int = 3
     timing_repeats_reduced: int = 7
-    sensitivity_pA: tuple[float, ...] = (1.0, 3.0)
+    # Offsets for the full cell's self-check on held-out protocols, in % of rheobase ("1%")
+    # or pA ("2pA"); see reducer.targets.parse_sensitivity.
+    sensitivity: tuple[str, ...] = ("0.3%", "1%")
     starts: int = 1
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -156,8 +158,8 @@ class Run:
     def protocols(self, rheobase_nA: float) -> ProtocolSet:
         return default_protocols(rheobase_nA, self.opt.protocol_scale)
 
-    def targets(self, ps: ProtocolSet) -> dict[str, Any]:
-        from reducer.targets import generate_targets
+    def targets(self, ps: ProtocolSet, rheobase_nA: float) -> dict[str, Any]:
+        from reducer.targets import generate_targets, sensitivity_offsets_pA
 
         data = self.out / "data"
         done = data / "targets.json"
@@ -165,7 +167,8 @@ class Run:
             return json.loads(done.read_text())
         res = generate_targets(self.spec, ps, data, dt_ms=self.dt_ms,
                                settle_ms=self.opt.settle_ms, n_workers=self.opt.workers,
-                               sensitivity_pA=self.opt.sensitivity_pA)
+                               sensitivity_pA=sensitivity_offsets_pA(self.opt.sensitivity,
+                                                                     rheobase_nA))
         summary = {"splits": {k: [str(p) for p in v] for k, v in res["splits"].items()},
                    "meta": res["meta"], "soma": res["soma"], "protocols": ps.to_dict()}
         _write_json(done, summary)
@@ -261,7 +264,7 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
         # NMODL -> JAX now: an unsupported construct is reported before minutes of simulation.
         run.stage("translate", lambda: run.membrane(cal["soma"]))
     ps = run.protocols(cal["rheobase_nA"])
-    targets = run.stage("targets", lambda: run.targets(ps))
+    targets = run.stage("targets", lambda: run.targets(ps, cal["rheobase_nA"]))
     result = run.stage("train", lambda: run.train(targets, cal))
     exports = run.stage("export", lambda: run.export(targets, result))
     val = run.stage("validate", lambda: run.validate(ps, exports))

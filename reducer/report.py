@@ -11,7 +11,7 @@ base64 PNGs so the HTML is one file).
     heldout{gamma_4ms, gamma_2ms, v_rmse_mV, subthreshold_rmse_mV, spike_count_error, ...,
             per_protocol[{name, kind, regime, <metrics>, baseline{...}?, jax_vs_neuron{...}?,
                           axial{...}?, full_cell_perturbed[...]?}],
-            full_cell_perturbed[{offset_pA, gamma_4ms, gamma_2ms, n_protocols, ...}]?,
+            full_cell_perturbed[{offset_pA, offset_pct_rheobase?, gamma_4ms, gamma_2ms, ...}]?,
             reproducible{offset_pA, min_full_cell_gamma_4ms, protocols, gamma_4ms, ...}?}
     baseline{same summary keys} | null          linear filter-bank baseline, where given
     jax_vs_neuron{same summary keys} | null     JAX twin against the NEURON reduced cell
@@ -371,9 +371,10 @@ def _perturbed_metrics(p: HeldoutProtocol) -> list[dict[str, Any]]:
     return out
 
 
-def _perturbed_summary(per: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+def _perturbed_summary(per: list[dict[str, Any]], rheobase_nA: float | None = None
+                       ) -> list[dict[str, Any]] | None:
     """Per offset magnitude, the mean over held-out protocols of the full cell's Γ against
-    itself (NaN skipped)."""
+    itself (NaN skipped); with the rheobase, each size also as a percentage of it."""
     rows: dict[float, list[dict[str, Any]]] = {}
     for p in per:
         for e in p.get("full_cell_perturbed") or []:
@@ -383,6 +384,8 @@ def _perturbed_summary(per: list[dict[str, Any]]) -> list[dict[str, Any]] | None
     out = []
     for size, entries in sorted(rows.items()):
         s: dict[str, Any] = {"offset_pA": size, "n_protocols": len(entries)}
+        if rheobase_nA:
+            s["offset_pct_rheobase"] = 100.0 * size * 1e-3 / rheobase_nA
         for key in ("gamma_4ms", "gamma_2ms"):
             s[key], s[f"n_{key}"] = nanmean_over(entries, key)
         out.append(s)
@@ -395,8 +398,10 @@ def _perturbed_by_size(protocol: dict[str, Any]) -> dict[float, dict[str, Any]]:
 
 
 def perturbation_label(entry: dict[str, Any]) -> str:
-    """"±1 pA" for one entry of a ``full_cell_perturbed`` list in metrics.json."""
-    return f"±{entry['offset_pA']:g} pA"
+    """"±2.89 pA (1 % of rheobase)" for an entry of the summary ``full_cell_perturbed`` list
+    in metrics.json (or of ``reproducible``); without the rheobase just "±2.89 pA"."""
+    pct = entry.get("offset_pct_rheobase")
+    return f"±{entry['offset_pA']:g} pA" + (f" ({pct:.2g} % of rheobase)" if pct else "")
 
 
 # A held-out protocol counts as reproducible if the full cell, with the largest sensitivity
@@ -414,15 +419,18 @@ def _reproducible_summary(per: list[dict[str, Any]], perturbed: list[dict[str, A
     reduced one. The all-protocol mean stays the headline; this one says how much of the gap
     is the protocols' own sensitivity.
     """
-    size = perturbed[-1]["offset_pA"]
+    largest = perturbed[-1]
+    size = largest["offset_pA"]
     rows = []
     for p in per:
         own = _perturbed_by_size(p)
         g = own[size]["gamma_4ms"] if size in own else None
         if g is not None and math.isfinite(g) and g >= REPRODUCIBLE_GAMMA_4MS:
             rows.append(p)
-    out: dict[str, Any] = {"offset_pA": size, "min_full_cell_gamma_4ms": REPRODUCIBLE_GAMMA_4MS,
-                           "protocols": [p["name"] for p in rows], "n_protocols": len(rows)}
+    out: dict[str, Any] = {k: largest[k] for k in ("offset_pA", "offset_pct_rheobase")
+                           if k in largest}
+    out.update(min_full_cell_gamma_4ms=REPRODUCIBLE_GAMMA_4MS,
+               protocols=[p["name"] for p in rows], n_protocols=len(rows))
     for key in ("gamma_4ms", "gamma_2ms"):
         out[key], out[f"n_{key}"] = nanmean_over(rows, key)
     return out
@@ -433,7 +441,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
     per = [protocol_metrics(p) for p in data.heldout]
     heldout: dict[str, Any] = dict(summarise(per))
     heldout["per_protocol"] = per
-    perturbed = _perturbed_summary(per)
+    perturbed = _perturbed_summary(per, data.provenance.extra.get("rheobase_nA"))
     if perturbed is not None:
         heldout["full_cell_perturbed"] = perturbed
         heldout["reproducible"] = _reproducible_summary(per, perturbed)
@@ -741,8 +749,8 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
         "RMSE (mV)",
         "sub-thr. RMSE (mV)",
     ]
-    sizes = [e["offset_pA"] for e in metrics["heldout"].get("full_cell_perturbed") or []]
-    header += [f"full cell {perturbation_label({'offset_pA': x})}: Γ(4 ms)" for x in sizes]
+    sizes = metrics["heldout"].get("full_cell_perturbed") or []
+    header += [f"full cell {perturbation_label(e)}: Γ(4 ms)" for e in sizes]
     if has_base:
         header += ["baseline spikes", "baseline Γ(4 ms)", "baseline RMSE (mV)"]
     rows = []
@@ -759,7 +767,8 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
             _fmt(p["subthreshold_rmse_mV"], 2),
         ]
         own = _perturbed_by_size(p)
-        r += [_fmt(own[x]["gamma_4ms"]) if x in own else "—" for x in sizes]
+        r += [_fmt(own[e["offset_pA"]]["gamma_4ms"]) if e["offset_pA"] in own else "—"
+              for e in sizes]
         if has_base:
             bl = p.get("baseline")
             r += (

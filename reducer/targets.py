@@ -293,6 +293,43 @@ def sensitivity_sizes_pA(sensitivity_pA: float | Sequence[float]) -> tuple[float
     return tuple(sorted({float(x) for x in vals if x > 0}))
 
 
+def parse_sensitivity(text: str) -> tuple[str, ...]:
+    """``"0.3%,1%"`` or ``"1pA,3pA"`` -> its checked, normalised entries (``"0"`` -> off).
+
+    Each entry is a percentage of the cell's rheobase (``1%``) or a current in pA (``2pA``):
+    the same relative offset probes a small and a large cell alike.
+
+    Raises:
+        ValueError: an entry without a unit, or a negative / non-finite value.
+    """
+    out = []
+    for tok in (t.strip() for t in text.split(",")):
+        if not tok or tok == "0":
+            continue
+        unit = "%" if tok.endswith("%") else "pA" if tok.lower().endswith("pa") else None
+        if unit is None:
+            raise ValueError(f"sensitivity offset {tok!r} has no unit: write e.g. 1% (of the "
+                             "rheobase) or 2pA")
+        num = tok[:-1] if unit == "%" else tok[:-2]
+        try:
+            x = float(num)
+        except ValueError:
+            raise ValueError(f"sensitivity offset {tok!r} is not a number with a unit") from None
+        sensitivity_sizes_pA(x)  # the same range check
+        if x > 0:
+            out.append(f"{x:g}{unit}")
+    return tuple(out)
+
+
+def sensitivity_offsets_pA(entries: Sequence[str], rheobase_nA: float) -> tuple[float, ...]:
+    """The sizes in pA (3 significant digits, sorted) of :func:`parse_sensitivity` entries."""
+    vals = []
+    for e in parse_sensitivity(",".join(entries)):
+        x = float(e[:-1]) * 1e-2 * rheobase_nA * 1e3 if e.endswith("%") else float(e[:-2])
+        vals.append(float(f"{x:.3g}"))
+    return sensitivity_sizes_pA(vals)
+
+
 def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float | None = None,
                      settle_ms: float = 500.0, n_workers: int = 2,
                      sensitivity_pA: float | Sequence[float] = ()) -> dict[str, Any]:

@@ -43,13 +43,17 @@ def test_outputs_and_metrics(run_dir):
     # the hh ball-and-stick is easy: the reduced cell must spike where the full cell spikes
     assert m["heldout"]["gamma_4ms"] > 0.8
     assert m["heldout"]["subthreshold_rmse_mV"] < 3.0
-    # the full cell against itself with ±1 and ±3 pA added (default): well above threshold on
-    # the hh cell that barely moves a spike
+    # the full cell against itself with ±0.3 % and ±1 % of the rheobase added (default): well
+    # above threshold on the hh cell that barely moves a spike
+    rheobase_nA = json.loads((run_dir / "calibration.json").read_text())["rheobase_nA"]
     fp = m["heldout"]["full_cell_perturbed"]
-    assert [e["offset_pA"] for e in fp] == [1.0, 3.0]
+    sizes = [e["offset_pA"] for e in fp]
+    assert sizes == pytest.approx([3e-3 * rheobase_nA * 1e3, 1e-2 * rheobase_nA * 1e3], rel=1e-2)
+    assert [e["offset_pct_rheobase"] for e in fp] == pytest.approx([0.3, 1.0], rel=1e-2)
     assert all(e["n_gamma_4ms"] >= 1 and e["gamma_4ms"] > 0.9 for e in fp)
     per = m["heldout"]["per_protocol"][0]["full_cell_perturbed"]
-    assert [e["offsets_pA"] for e in per] == [[-1.0, 1.0], [-3.0, 3.0]]
+    assert [e["offsets_pA"] for e in per] == [[-x, x] for x in sizes]
+    assert m["heldout"]["reproducible"]["offset_pA"] == sizes[-1]
     assert (run_dir / "data" / "sensitivity").is_dir()
     # the held-out step solved as an ODE to tolerance (diffrax) against the fixed-step model:
     # well above threshold the hh cell's spikes barely move
@@ -117,7 +121,7 @@ def test_resume_with_other_options_is_refused(run_dir):
 
 def test_several_starts_export_the_best_validated_seed(tmp_path):
     r = reduce_cell("ball_and_stick", "--out", "run", *FAST, "--starts", "2", "--seed", "3",
-                    "--sensitivity-pa", "0", cwd=tmp_path)
+                    "--sensitivity", "0", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "run"
     starts = json.loads((run / "train" / "starts.json").read_text())
@@ -139,8 +143,9 @@ def test_bad_cell_is_one_clear_message(tmp_path):
     assert "bad.swc:2" in r.stderr and "Traceback" not in r.stderr
     r = reduce_cell("no_such_cell", cwd=tmp_path)
     assert r.returncode == 2 and "no such cell" in r.stderr and "ca1_n120" in r.stderr
-    r = reduce_cell("ball_and_stick", "--sensitivity-pa", "-1", cwd=tmp_path)
-    assert r.returncode == 2 and "--sensitivity-pa" in r.stderr and "each >= 0" in r.stderr
+    r = reduce_cell("ball_and_stick", "--sensitivity", "3", cwd=tmp_path)
+    assert r.returncode == 2 and "'3' has no unit" in r.stderr
+    assert "1% (of the rheobase)" in r.stderr
     r2 = reduce_cell("ball_and_stick", "--starts", "0", cwd=tmp_path)
     assert r2.returncode == 2 and "--starts must be at least 1" in r2.stderr
     assert "Traceback" not in r.stderr + r2.stderr and not (tmp_path / "runs").exists()
@@ -169,5 +174,5 @@ def test_help_documents_every_option():
                        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 0
     for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
-                "--force", "--biophysics", "--template", "--sensitivity-pa", "--starts"):
+                "--force", "--biophysics", "--template", "--sensitivity", "--starts"):
         assert opt in r.stdout

@@ -297,6 +297,14 @@ def test_full_cell_against_itself(tmp_path):
     rep = m2["heldout"]["reproducible"]
     assert rep["protocols"] == [spiking.name] and rep["n_gamma_4ms"] == 1
     assert rep["gamma_4ms"] == pytest.approx(m2["heldout"]["per_protocol"][0]["gamma_4ms"])
+    # with the rheobase known, each size is also labelled as a percentage of it
+    data.provenance.extra["rheobase_nA"] = 0.3
+    m3 = _no_nan(write_report(tmp_path / "out3", data)[0].read_text())
+    assert [e["offset_pct_rheobase"] for e in m3["heldout"]["full_cell_perturbed"]] == \
+        pytest.approx([1 / 3, 1.0])
+    assert m3["heldout"]["reproducible"]["offset_pct_rheobase"] == pytest.approx(1.0)
+    assert "full cell ±3 pA (1 % of rheobase): Γ(4 ms)" in (tmp_path / "out3" / "report.html"
+                                                            ).read_text()
     # Without the perturbed runs the keys are absent, not zero.
     m0 = _no_nan(write_report(tmp_path / "plain", _data())[0].read_text())
     assert "full_cell_perturbed" not in m0["heldout"] and "reproducible" not in m0["heldout"]

@@ -11,7 +11,13 @@ from conftest import MODELS, ROOT
 from reducer.cell import load_cell_spec
 from reducer.isolated import run_isolated
 from reducer.protocols import Protocol, default_protocols
-from reducer.targets import Dataset, generate_targets, sensitivity_sizes_pA
+from reducer.targets import (
+    Dataset,
+    generate_targets,
+    parse_sensitivity,
+    sensitivity_offsets_pA,
+    sensitivity_sizes_pA,
+)
 
 
 def _ou(mean_nA: float) -> Protocol:
@@ -104,6 +110,19 @@ def test_sensitivity_runs_add_a_constant_current(tmp_path):
     assert sensitivity_sizes_pA(0.0) == () and sensitivity_sizes_pA(()) == ()
     with pytest.raises(ValueError, match="must be finite and >= 0"):
         sensitivity_sizes_pA([1.0, -3.0])
+
+
+def test_sensitivity_offsets_in_percent_of_rheobase_or_pA():
+    assert parse_sensitivity("0.3%, 1%") == ("0.3%", "1%")
+    assert parse_sensitivity("2pA,0,1.50pa") == ("2pA", "1.5pA")
+    assert parse_sensitivity("0") == ()
+    # 1 % of a 0.289 nA rheobase is 2.89 pA; pA entries are taken as they are; sorted, unique
+    assert sensitivity_offsets_pA(("1%", "0.3%"), 0.289) == (0.867, 2.89)
+    assert sensitivity_offsets_pA(("2pA", "2pA", "1%"), 0.1) == (1.0, 2.0)
+    for bad, msg in (("3", "has no unit"), ("-1%", ">= 0"), ("x%", "not a number"),
+                     ("infpA", "finite")):
+        with pytest.raises(ValueError, match=msg):
+            parse_sensitivity(bad)
 
 
 def test_protocol_sets_are_disjoint_and_held_out():
