@@ -176,8 +176,8 @@ def _print_summary(m: dict[str, Any]) -> None:
             f"gamma(4 ms) {f(fp.get('gamma_4ms'))} (what gamma these protocols allow)")
     rep = h.get("reproducible")
     if rep:
-        log(f"  on the {rep['n_gamma_4ms']} protocol(s) the full cell reproduces within "
-            f"{perturbation_label(rep)} (its own gamma(4 ms) >= "
-            f"{rep['min_full_cell_gamma_4ms']:g}): gamma(4 ms) {f(rep.get('gamma_4ms'))}")
+        log(f"  on the {rep['n_gamma_4ms']} protocol(s) where the full cell keeps gamma(4 ms) >= "
+            f"{rep['min_full_cell_gamma_4ms']:g} with {perturbation_label(rep)} added: "
+            f"gamma(4 ms) {f(rep.get('gamma_4ms'))}")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

@@ -715,8 +715,9 @@ def _summary_table(metrics: dict[str, Any]) -> str:
         extra.append([html.escape(label), _fmt(fp["gamma_4ms"])] + (["—"] if b else []))
     rep = h.get("reproducible")
     if rep:
-        label = (f"Γ(4 ms) on the protocols the full cell reproduces (its own Γ(4 ms) ≥ "
-                 f"{rep['min_full_cell_gamma_4ms']:g} with {perturbation_label(rep)})")
+        label = (f"Γ(4 ms) on the protocols where the full cell keeps Γ(4 ms) ≥ "
+                 f"{rep['min_full_cell_gamma_4ms']:g} against itself with "
+                 f"{perturbation_label(rep)} added")
         extra.append([html.escape(label), f"{_fmt(rep['gamma_4ms'])} <span class='note'>"
                       f"({rep['n_gamma_4ms']}/{h['n_protocols']})</span>"]
                      + (["—"] if b else []))

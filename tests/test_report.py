@@ -286,7 +286,7 @@ def test_full_cell_against_itself(tmp_path):
     assert "full cell against itself, ±1 pA" in html_text
     assert "full cell against itself, ±3 pA" in html_text
     assert "full cell ±1 pA: Γ(4 ms)" in html_text and "full cell ±3 pA: Γ(4 ms)" in html_text
-    assert "protocols the full cell reproduces" in html_text
+    assert "protocols where the full cell keeps Γ(4 ms) ≥ 0.85 against itself" in html_text
     # the spiking protocol is named as one the full cell does not reproduce
     assert f"scores Γ(4 ms) below 0.85 on {spiking.name} (" in html_text
     # ±3 pA moving every spike by only 1 ms: the spiking protocol now counts, the quiet one
