@@ -293,6 +293,23 @@ def sensitivity_sizes_pA(sensitivity_pA: float | Sequence[float]) -> tuple[float
     return tuple(sorted({float(x) for x in vals if x > 0}))
 
 
+def _sensitivity_entry(tok: str) -> tuple[float, str] | None:
+    """``"1%"`` -> (1.0, "%"), ``"2pA"`` -> (2.0, "pA"); an empty entry or a 0 -> None."""
+    tok = tok.strip()
+    if not tok or tok == "0":
+        return None
+    unit = "%" if tok.endswith("%") else "pA" if tok.lower().endswith("pa") else None
+    if unit is None:
+        raise ValueError(f"sensitivity offset {tok!r} has no unit: write e.g. 1% (of the "
+                         "rheobase) or 2pA")
+    try:
+        x = float(tok[:-len(unit)])
+    except ValueError:
+        raise ValueError(f"sensitivity offset {tok!r} is not a number with a unit") from None
+    sensitivity_sizes_pA(x)  # the same range check
+    return (x, unit) if x > 0 else None
+
+
 def parse_sensitivity(text: str) -> tuple[str, ...]:
     """``"0.3%,1%"`` or ``"1pA,3pA"`` -> its checked, normalised entries (``"0"`` -> off).
 
@@ -302,31 +319,16 @@ def parse_sensitivity(text: str) -> tuple[str, ...]:
     Raises:
         ValueError: an entry without a unit, or a negative / non-finite value.
     """
-    out = []
-    for tok in (t.strip() for t in text.split(",")):
-        if not tok or tok == "0":
-            continue
-        unit = "%" if tok.endswith("%") else "pA" if tok.lower().endswith("pa") else None
-        if unit is None:
-            raise ValueError(f"sensitivity offset {tok!r} has no unit: write e.g. 1% (of the "
-                             "rheobase) or 2pA")
-        num = tok[:-1] if unit == "%" else tok[:-2]
-        try:
-            x = float(num)
-        except ValueError:
-            raise ValueError(f"sensitivity offset {tok!r} is not a number with a unit") from None
-        sensitivity_sizes_pA(x)  # the same range check
-        if x > 0:
-            out.append(f"{x:g}{unit}")
-    return tuple(out)
+    entries = (_sensitivity_entry(t) for t in text.split(","))
+    return tuple(f"{x:g}{unit}" for x, unit in filter(None, entries))
 
 
 def sensitivity_offsets_pA(entries: Sequence[str], rheobase_nA: float) -> tuple[float, ...]:
     """The sizes in pA (3 significant digits, sorted) of :func:`parse_sensitivity` entries."""
     vals = []
-    for e in parse_sensitivity(",".join(entries)):
-        x = float(e[:-1]) * 1e-2 * rheobase_nA * 1e3 if e.endswith("%") else float(e[:-2])
-        vals.append(float(f"{x:.3g}"))
+    for x, unit in filter(None, map(_sensitivity_entry, entries)):
+        pA = x * 1e-2 * rheobase_nA * 1e3 if unit == "%" else x
+        vals.append(float(f"{pA:.3g}"))
     return sensitivity_sizes_pA(vals)
 
 
