@@ -799,7 +799,7 @@ def _unreproducible_note(h: dict[str, Any]) -> str:
     return (f"<p class='note'>The full cell against itself with {perturbation_label(rep)} added "
             f"scores Γ(4 ms) below {rep['min_full_cell_gamma_4ms']:g} on "
             f"{html.escape(', '.join(bad))}: there Γ measures phase drift or threshold "
-            "crossings that a few pA of current decide, not only the reduction.</p>")
+            "crossings that a current this small decides, not only the reduction.</p>")
 
 
 def _speed_table(metrics: dict[str, Any]) -> str:
