@@ -164,7 +164,8 @@ def _print_summary(m: dict[str, Any]) -> None:
         return "n/a" if x is None else f"{x:.{d}f}"
 
     log("held-out (reduced cell in NEURON vs full cell):")
-    log(f"  gamma(4 ms) {f(h.get('gamma_4ms'))}   gamma(2 ms) {f(h.get('gamma_2ms'))}   "
+    log(f"  gamma(4 ms) {f(h.get('gamma_4ms'))} (defined on {h.get('n_gamma_4ms')} of "
+        f"{h.get('n_protocols')} protocols)   gamma(2 ms) {f(h.get('gamma_2ms'))}   "
         f"V RMSE {f(h.get('v_rmse_mV'), 2)} mV   subthreshold RMSE "
         f"{f(h.get('subthreshold_rmse_mV'), 2)} mV   spikes {h.get('n_spikes_model')}/"
         f"{h.get('n_spikes_ref')}")
@@ -176,8 +177,8 @@ def _print_summary(m: dict[str, Any]) -> None:
             f"gamma(4 ms) {f(fp.get('gamma_4ms'))} (what gamma these protocols allow)")
     rep = h.get("reproducible")
     if rep:
-        log(f"  on the {rep['n_gamma_4ms']} protocol(s) where the full cell keeps gamma(4 ms) >= "
+        log(f"  on the {rep['n_protocols']} protocol(s) where the full cell keeps gamma(4 ms) >= "
             f"{rep['min_full_cell_gamma_4ms']:g} with {perturbation_label(rep)} added: "
-            f"gamma(4 ms) {f(rep.get('gamma_4ms'))}")
+            f"gamma(4 ms) {f(rep.get('gamma_4ms'))} (defined on {rep['n_gamma_4ms']})")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

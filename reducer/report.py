@@ -778,7 +778,23 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
                 else ["—"] * 3
             )
         rows.append(r)
-    return _table(header, rows, left_cols=3) + _unreproducible_note(metrics["heldout"])
+    h = metrics["heldout"]
+    return _table(header, rows, left_cols=3) + _unreproducible_note(h) + _undefined_gamma_note(h)
+
+
+def _undefined_gamma_note(h: dict[str, Any]) -> str:
+    """Names the spiking protocols whose Γ(4 ms) is undefined, and why: the means skip them,
+    so a model firing too fast would otherwise drop out of the average unnoticed."""
+    bad = [p for p in h["per_protocol"]
+           if (p["n_spikes_ref"] or p["n_spikes_model"]) and _fmt(p["gamma_4ms"]) == "—"]
+    if not bad:
+        return ""
+    names = ", ".join(f"{p['name']} (reduced cell at {_fmt(p['rate_model_hz'], 0)} Hz)"
+                      for p in bad)
+    return (f"<p class='note'>Γ(4 ms) is undefined on {html.escape(names)}: at a rate ν with "
+            "2νΔ ≥ 1 (125 Hz for Δ = 4 ms) its chance correction leaves nothing to compare. "
+            "The Γ means leave a protocol out where Γ is undefined; its spike count and RMSEs "
+            "still count.</p>")
 
 
 def _unreproducible_note(h: dict[str, Any]) -> str:

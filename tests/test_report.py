@@ -310,6 +310,28 @@ def test_full_cell_against_itself(tmp_path):
     assert "full_cell_perturbed" not in m0["heldout"] and "reproducible" not in m0["heldout"]
 
 
+def test_undefined_gamma_is_named(tmp_path):
+    """A reduced cell firing so fast that 2νΔ ≥ 1 has no Γ(4 ms); the means skip it, and the
+    report says which protocol and why."""
+    data = _data(with_extras=False)
+    fast = [20.0 + 3.0 * k for k in range(120)]  # 333 Hz in the 360 ms window
+    data.heldout[0].v_reduced_mV = _trace(fast, rest_mV=-64.0)
+    data.heldout[0].stim_window_ms = (20.0, 380.0)
+    data.heldout[0].__post_init__()
+    json_path, html_path = write_report(tmp_path, data)
+    m = _no_nan(json_path.read_text())
+    p = m["heldout"]["per_protocol"][0]
+    assert p["gamma_4ms"] is None and p["gamma_2ms"] is None and m["heldout"]["n_gamma_4ms"] == 0
+    page = html_path.read_text()
+    assert p["rate_model_hz"] > 300.0
+    assert f"Γ(4 ms) is undefined on step_0.5nA (reduced cell at {p['rate_model_hz']:.0f} Hz)" \
+        in page
+    # a protocol without spikes (the quiet one) has no Γ either, but nothing to explain
+    assert "hyperpolarising_step (reduced" not in page
+    # with a well-behaved model there is no such note
+    assert "is undefined on" not in write_report(tmp_path / "ok", _data())[1].read_text()
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="v_reduced_mV"):
         HeldoutProtocol("p", "step", "in distribution", T, T * 0, T * 0, T[:-1] * 0)
