@@ -786,7 +786,8 @@ def _undefined_gamma_note(h: dict[str, Any]) -> str:
     """Names the spiking protocols whose Γ(4 ms) is undefined, and why: the means skip them,
     so a model firing too fast would otherwise drop out of the average unnoticed."""
     bad = [p for p in h["per_protocol"]
-           if (p["n_spikes_ref"] or p["n_spikes_model"]) and _fmt(p["gamma_4ms"]) == "—"]
+           if (p["n_spikes_ref"] or p["n_spikes_model"])
+           and (p["gamma_4ms"] is None or not math.isfinite(p["gamma_4ms"]))]
     if not bad:
         return ""
     names = ", ".join(f"{p['name']} (reduced cell at {_fmt(p['rate_model_hz'], 0)} Hz)"
