@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -45,14 +47,42 @@ def _summarise_failure(log: str) -> tuple[str | None, str]:
     return mod, "\n".join(lines[begin:end])
 
 
-def compile_mechanisms(mod_dir: str | Path, timeout_s: float = 900.0) -> Path:
+# What ``nrnivmodl -coreneuron`` adds to the build folder: the mechanisms for CoreNEURON.
+CORENEURON_LIB = "libcorenrnmech.so"
+
+
+def _nmodl_env() -> dict[str, str]:
+    """The environment for ``nrnivmodl -coreneuron``.
+
+    CoreNEURON's code generator (nmodl) reads ``$NMODLHOME/share/nmodl/nrnunits.lib``, but
+    ``from neuron import nmodl`` (which the exporter uses to check the .mod text) sets
+    NMODLHOME to the wheel's share/nrn folder, where nmodl does not find it; point it at the
+    wheel's data folder unless the current value works.
+    """
+    env = dict(os.environ)
+    units = Path("share", "nmodl", "nrnunits.lib")
+    if "NMODLHOME" in env and (Path(env["NMODLHOME"]) / units).is_file():
+        return env
+    spec = importlib.util.find_spec("neuron")  # locates the package without loading it
+    if spec is not None and spec.origin is not None:
+        data = Path(spec.origin).parent / ".data"
+        if (data / units).is_file():
+            env["NMODLHOME"] = str(data)
+    return env
+
+
+def compile_mechanisms(mod_dir: str | Path, timeout_s: float = 900.0,
+                       coreneuron: bool = False) -> Path:
     """Run ``nrnivmodl`` in ``mod_dir`` (cwd) and return the compiled ``x86_64`` (arch) folder.
 
     A previous build folder is removed first so the library holds exactly the current files.
+    With ``coreneuron`` the build (``nrnivmodl -coreneuron``) also holds
+    :data:`CORENEURON_LIB`, the same mechanisms for CoreNEURON.
 
     Raises:
         ExportError: nrnivmodl missing, failing (naming the .mod file and the message), or
-            exceeding ``timeout_s``.
+            exceeding ``timeout_s``; with ``coreneuron``, a build without the CoreNEURON
+            library.
     """
     mod_dir = Path(mod_dir).resolve()
     if not any(mod_dir.glob("*.mod")):
@@ -61,16 +91,24 @@ def compile_mechanisms(mod_dir: str | Path, timeout_s: float = 900.0) -> Path:
     for arch in ("x86_64", "aarch64", "arm64"):
         shutil.rmtree(mod_dir / arch, ignore_errors=True)
     try:
-        proc = subprocess.run([exe], cwd=mod_dir, capture_output=True, text=True,
-                              timeout=timeout_s)
+        proc = subprocess.run([exe, "-coreneuron"] if coreneuron else [exe], cwd=mod_dir,
+                              capture_output=True, text=True, timeout=timeout_s,
+                              env=_nmodl_env() if coreneuron else None)
     except subprocess.TimeoutExpired as exc:
         raise ExportError(f"nrnivmodl in {mod_dir} did not finish within {timeout_s} s") from exc
     log = (proc.stdout or "") + (proc.stderr or "")
     if proc.returncode != 0:
         mod, message = _summarise_failure(log)
         where = f"{mod_dir / mod}" if mod else f"a .mod file in {mod_dir}"
-        raise ExportError(f"nrnivmodl failed to compile {where}:\n{message}")
+        raise ExportError(f"nrnivmodl{' -coreneuron' if coreneuron else ''} failed to compile "
+                          f"{where}:\n{message}")
     for arch in ("x86_64", "aarch64", "arm64"):
         if (mod_dir / arch).is_dir():
+            if coreneuron and not (mod_dir / arch / CORENEURON_LIB).is_file():
+                raise ExportError(
+                    f"nrnivmodl -coreneuron in {mod_dir} made no {arch}/{CORENEURON_LIB}: this "
+                    "NEURON was built without CoreNEURON; use the pip wheel (pip install "
+                    "neuron) or a build with -DNRN_ENABLE_CORENEURON=ON, or export without "
+                    "CoreNEURON")
             return mod_dir / arch
     raise ExportError(f"nrnivmodl reported success in {mod_dir} but made no build folder:\n{log}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mod_export.axial_mod import TableSpec, check_nmodl_syntax, render_axial_mod
-from mod_export.compile import compile_mechanisms
+from mod_export.compile import CORENEURON_LIB, compile_mechanisms
 from mod_export.fileio import atomic_copy, atomic_write_text
 from mod_export.mod_info import ModInfo, read_mod_info
 from mod_export.naming import content_hash, template_name
@@ -119,6 +119,7 @@ def export_reduced_cell(
     compile: bool = True,
     table: TableSpec | None = None,
     verify: bool = True,
+    coreneuron: bool = False,
 ) -> ExportResult:
     """Write the reduced cell for NEURON into ``out_dir`` and (by default) compile and test it.
 
@@ -134,7 +135,11 @@ def export_reduced_cell(
         compile: run nrnivmodl in ``out_dir/mechanisms``.
         table: range / resolution of the table (default :class:`TableSpec`).
         verify: after compiling, load the export in a fresh NEURON process, make two cells
-            and simulate 1 ms (catches hoc errors such as a mechanism missing from NEURON).
+            and simulate 1 ms (catches hoc errors such as a mechanism missing from NEURON);
+            with ``coreneuron`` also in CoreNEURON, which must give the same voltages.
+        coreneuron: compile with ``nrnivmodl -coreneuron`` so the cell also runs in
+            CoreNEURON; export.json's ``coreneuron_lib`` names the library
+            (``CORENEURONLIB``), otherwise it is null.
 
     Returns:
         The :class:`ExportResult`.
@@ -184,6 +189,7 @@ def export_reduced_cell(
         "n_hidden": model.n_hidden,
         "use_table": bool(use_table),
         "table": None,
+        "coreneuron_lib": None,
         "builder": BUILDER_FILE,
         "cell_name": cell_name,
         "created_by": f"reduce-cell {__version__}",
@@ -193,7 +199,9 @@ def export_reduced_cell(
         info["table"] = {"vmin_mV": spec_t.vmin_mV, "vmax_mV": spec_t.vmax_mV,
                          "n_intervals": spec_t.n_intervals}
     if compile:
-        compile_mechanisms(mech_dir)
+        arch_dir = compile_mechanisms(mech_dir, coreneuron=coreneuron)
+        if coreneuron:
+            info["coreneuron_lib"] = (arch_dir / CORENEURON_LIB).relative_to(out_dir).as_posix()
         if verify:
             from reducer.isolated import run_isolated
 

@@ -9,11 +9,19 @@ used without reduce-cell installed::
 
 Everything it does is what export.json describes: ``load_mechanisms(mechanisms_dir)``,
 ``load_file(hoc_file)``, ``h.<template>()``, the soma at ``cell.<soma_section>``.
+
+An export built for CoreNEURON (``coreneuron_lib`` in export.json) also runs there::
+
+    from neuron import coreneuron
+    pc = h.ParallelContext(); h.CVode().cache_efficient(1)
+    coreneuron.enable = True
+    h.finitialize(v_init); pc.psolve(tstop)
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,8 @@ def load_template(folder: str | Path | None = None) -> Any:
 
     The mechanisms are skipped when a library defining the axial mechanism is already loaded
     (e.g. one library compiled from several exports, see ``mod_export.merge_mechanisms``).
+    When this call loads them and the export holds a CoreNEURON library, ``CORENEURONLIB``
+    is set to it (unless already set): CoreNEURON otherwise looks in ./x86_64.
     """
     from neuron import h, load_mechanisms
 
@@ -43,6 +53,8 @@ def load_template(folder: str | Path | None = None) -> Any:
         mech_dir = folder / info["mechanisms_dir"]
         if not load_mechanisms(str(mech_dir)):
             raise RuntimeError(f"could not load the compiled mechanisms in {mech_dir}")
+        if info.get("coreneuron_lib"):
+            os.environ.setdefault("CORENEURONLIB", str(folder.resolve() / info["coreneuron_lib"]))
     if not h.load_file(str(folder / info["hoc_file"])):
         raise RuntimeError(f"could not load {folder / info['hoc_file']}")
     return getattr(h, info["template"])

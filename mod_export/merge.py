@@ -21,10 +21,12 @@ from reducer.errors import ExportError
 
 
 def merge_mechanisms(export_dirs: Iterable[str | Path], out_dir: str | Path,
-                     compile: bool = True) -> Path:
+                     compile: bool = True, coreneuron: bool = False) -> Path:
     """Copy the .mod files of all ``export_dirs`` into ``out_dir`` and compile them there.
 
-    Identical files (same name, same bytes) are kept once. Returns ``out_dir``.
+    Identical files (same name, same bytes) are kept once. Returns ``out_dir``. With
+    ``coreneuron`` the library is also built for CoreNEURON: set ``CORENEURONLIB`` to its
+    ``x86_64/libcorenrnmech.so`` before loading the exports' templates.
 
     Raises:
         ExportError: two exports ship different files under the same mechanism name, an
@@ -54,5 +56,5 @@ def merge_mechanisms(export_dirs: Iterable[str | Path], out_dir: str | Path,
     for name, src in chosen.items():
         atomic_copy(src, out / name)
     if compile:
-        compile_mechanisms(out)
+        compile_mechanisms(out, coreneuron=coreneuron)
     return out

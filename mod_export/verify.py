@@ -2,8 +2,9 @@
 
 Loads the compiled mechanisms and the hoc template exactly as a user script would, makes two
 cells (network use: each has its own axial current), runs 1 ms and checks the soma area and
-that the voltages stay finite. NEURON's own error text (printed on the C stderr) is captured
-so a failure surfaces as one ExportError naming the file.
+that the voltages stay finite. An export built for CoreNEURON runs the same millisecond again
+in CoreNEURON, which must give the same voltages. NEURON's own error text (printed on the C
+stderr) is captured so a failure surfaces as one ExportError naming the file.
 """
 
 from __future__ import annotations
@@ -74,4 +75,36 @@ def smoke_test(folder: str, info: dict[str, Any]) -> dict[str, float]:
             f"the reduced cell from {hoc_file} produced non-finite values within 1 ms "
             f"(v = {v_mV} mV, axial i = {axial.i} nA)"
         )
-    return {"area_um2": soma(0.5).area(), "v_1ms_mV": v_mV[0], "i_axial_1ms_nA": axial.i}
+    out = {"area_um2": soma(0.5).area(), "v_1ms_mV": v_mV[0], "i_axial_1ms_nA": axial.i}
+    if info.get("coreneuron_lib"):
+        out["coreneuron_max_dv_mV"] = _coreneuron_check(h, folder_path, info, cells, v_mV)
+    return out
+
+
+def _coreneuron_check(h, folder: Path, info: dict[str, Any], cells: list, v_mV: list[float],
+                      tol_mV: float = 1e-9) -> float:
+    """Run the same 1 ms in CoreNEURON; return the largest voltage difference to NEURON."""
+    from neuron import coreneuron
+
+    lib = folder / info["coreneuron_lib"]
+    if not lib.is_file():
+        raise ExportError(f"export.json names the CoreNEURON library {lib}, which is missing: "
+                          "export again with CoreNEURON")
+    # NEURON looks for x86_64/libcorenrnmech.so in the working directory unless told.
+    os.environ["CORENEURONLIB"] = str(lib)
+    pc = h.ParallelContext()
+    h.CVode().cache_efficient(1)
+    coreneuron.enable, coreneuron.verbose = True, 0
+    try:
+        h.finitialize(info["v_init_mV"])
+        pc.psolve(1.0)
+    finally:
+        coreneuron.enable = False
+    v_core = [getattr(c, info["soma_section"])(0.5).v for c in cells]
+    dv = max(abs(a - b) for a, b in zip(v_core, v_mV, strict=True))
+    if not dv <= tol_mV:
+        raise ExportError(
+            f"the reduced cell from {folder / info['hoc_file']} gives different voltages in "
+            f"CoreNEURON and NEURON after 1 ms ({v_core} vs {v_mV} mV): report this with the "
+            "export folder")
+    return dv

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="closed-loop training window length")
     p.add_argument("--use-table", action="store_true",
                    help="tabulate z_inf(V), tau(V) in the exported NMODL (faster, approximate)")
+    p.add_argument("--coreneuron", action="store_true",
+                   help="also build the exported mechanisms for CoreNEURON (nrnivmodl "
+                        "-coreneuron; about 15 s more) and check that CoreNEURON gives the "
+                        "same voltages; export.json's coreneuron_lib names the library")
     p.add_argument("--timing-repeats", type=int, default=3,
                    help="repeats of the full-cell timing run (reduced cells: 7)")
     p.add_argument("--sensitivity", type=_sensitivity, default="0.3%,1%",
@@ -148,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             closed_loop_lr=args.lr_closed, window_ms=args.window_ms)
         opts = RunOptions(seed=args.seed, protocol_scale=args.protocols,
                           settle_ms=args.settle_ms, dt_ms=args.dt_ms, workers=args.workers,
-                          use_table=args.use_table, timing_repeats_full=args.timing_repeats,
+                          use_table=args.use_table, coreneuron=args.coreneuron,
+                          timing_repeats_full=args.timing_repeats,
                           sensitivity=args.sensitivity, starts=args.starts,
                           train=cfg)
         out = args.out or Path("runs") / spec.name

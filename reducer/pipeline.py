@@ -46,6 +46,8 @@ class RunOptions:
     dt_ms: float | None = None
     workers: int = 2
     use_table: bool = False
+    # Also build the exports for CoreNEURON (the results do not change).
+    coreneuron: bool = False
     timing_repeats_full: int = 3
     timing_repeats_reduced: int = 7
     # Offsets for the full cell's self-check on held-out protocols, in % of rheobase ("1%")
@@ -61,7 +63,7 @@ class RunOptions:
 
     def result_shaping(self) -> dict[str, Any]:
         d = self.to_dict()
-        for k in ("workers", "timing_repeats_full", "timing_repeats_reduced"):
+        for k in ("workers", "coreneuron", "timing_repeats_full", "timing_repeats_reduced"):
             d.pop(k)
         return d
 
@@ -201,14 +203,16 @@ class Run:
         for label, model in (("reduced", result.model), ("baseline", result.baseline)):
             folder = dirs[label]
             stamp = folder / ".model_digest"
-            digest = _model_digest(model, self.opt.use_table)
+            coreneuron = self.opt.coreneuron and label == "reduced"
+            digest = _model_digest(model, self.opt.use_table, coreneuron)
             if (folder / "export.json").exists() and stamp.exists() and \
                     stamp.read_text() == digest:
                 continue
             name = self.spec.name if label == "reduced" else f"{self.spec.name}_linear"
             export_reduced_cell(model, targets["soma"], folder, cell_name=name,
                                 v_init_mV=v_rest, dt_ms=self.dt_ms,
-                                use_table=self.opt.use_table and label == "reduced")
+                                use_table=self.opt.use_table and label == "reduced",
+                                coreneuron=coreneuron)
             stamp.write_text(digest)
         return dirs
 
@@ -229,12 +233,14 @@ class Run:
         return res
 
 
-def _model_digest(model, use_table: bool) -> str:
+def _model_digest(model, use_table: bool, coreneuron: bool = False) -> str:
     import hashlib
 
     from reducer.hybrid.model_io import model_arrays
 
     h = hashlib.sha256(str(use_table).encode())
+    if coreneuron:  # an export without the CoreNEURON library is redone, not reused
+        h.update(b"coreneuron")
     for k, a in sorted(model_arrays(model).items()):
         h.update(k.encode())
         h.update(np.ascontiguousarray(a).tobytes())

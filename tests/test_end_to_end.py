@@ -174,5 +174,18 @@ def test_help_documents_every_option():
                        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 0
     for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
-                "--force", "--biophysics", "--template", "--sensitivity", "--starts"):
+                "--force", "--biophysics", "--template", "--sensitivity", "--starts",
+                "--coreneuron"):
         assert opt in r.stdout
+
+
+def test_coreneuron_does_not_change_what_a_run_resumes_from():
+    from reducer.pipeline import RunOptions, _model_digest
+    from reducer.train import TrainConfig, init_mixed
+
+    # Adding --coreneuron to a finished run redoes only the export: it is not a result option,
+    # but it changes the export's digest (so an export without the CoreNEURON library is redone).
+    assert RunOptions(coreneuron=True).result_shaping() == RunOptions().result_shaping()
+    model = init_mixed(TrainConfig(n_states=3, n_hidden=2, n_gated=1))
+    assert _model_digest(model, False, True) != _model_digest(model, False, False)
+    assert _model_digest(model, False) == _model_digest(model, False, False)

@@ -167,6 +167,45 @@ def run_network_threads(folder: str, n_cells: int = 8) -> dict:
     return out
 
 
+def run_network_coreneuron(folder: str, amps_nA: list[float], tstop_ms: float = 150.0) -> dict:
+    """A small network of one export's cells (spikes recorded through ParallelContext), run
+    in NEURON and then in CoreNEURON, in a process whose working directory has no x86_64/:
+    CoreNEURON finds the export's library only through what ``load_template`` set."""
+    import os
+
+    from neuron import coreneuron, h
+
+    from mod_export.loader import load_template
+
+    template = load_template(folder)
+    pc = h.ParallelContext()
+    cells = [template() for _ in amps_nA]
+    keep = []
+    for gid, (cell, amp) in enumerate(zip(cells, amps_nA, strict=True)):
+        pc.set_gid2node(gid, pc.id())
+        nc = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+        nc.threshold = -20.0
+        pc.cell(gid, nc)
+        stim = h.IClamp(cell.soma(0.5))
+        stim.delay, stim.dur, stim.amp = 10.0, 1e9, amp
+        keep += [nc, stim]
+    t_vec, gid_vec = h.Vector(), h.Vector()
+    pc.spike_record(-1, t_vec, gid_vec)
+    h.CVode().cache_efficient(1)
+    h.dt = DT_MS
+    out = {"coreneuronlib": os.environ.get("CORENEURONLIB")}
+    for label, enable in (("neuron", False), ("coreneuron", True)):
+        coreneuron.enable, coreneuron.verbose = enable, 0
+        t_vec.resize(0)
+        gid_vec.resize(0)
+        h.finitialize(-70.4)
+        pc.set_maxstep(10)
+        pc.psolve(tstop_ms)
+        out[label] = sorted(zip(gid_vec.to_python(), t_vec.to_python(), strict=True))
+    coreneuron.enable = False
+    return out
+
+
 # ---------------------------------------------------------------- JAX side
 
 @eqx.filter_jit
@@ -378,6 +417,24 @@ def test_network_sizes_compile_and_match_jax(variants, index):
         assert err_z < 1e-4 and err_i < 1e-9
     else:
         assert err_z < 1e-9 and err_i < 1e-9
+
+
+def test_coreneuron_export_runs_a_network_exactly_as_neuron(tmp_path):
+    res = export_reduced_cell(CA1_MODEL, ca1_soma_description(), tmp_path / "cn", "ca1_n120",
+                              v_init_mV=-70.4, use_table=True, coreneuron=True)
+    lib = res.out_dir / res.info["coreneuron_lib"]
+    assert lib.is_file() and lib.name == "libcorenrnmech.so"
+    assert json.loads(res.export_json.read_text())["coreneuron_lib"] == res.info["coreneuron_lib"]
+    amps = [0.3, 0.45, 0.6]
+    runs = run_isolated("tests.test_export_neuron:run_network_coreneuron", timeout_s=300,
+                        folder=str(res.out_dir), amps_nA=amps)
+    assert runs["coreneuronlib"] == str(lib)
+    counts = [sum(1 for gid, _ in runs["neuron"] if gid == k) for k in range(len(amps))]
+    print(f"NEURON vs CoreNEURON, {len(amps)} cells: spikes per cell {counts}")
+    assert counts == sorted(counts) and counts[-1] > counts[0] > 0
+    assert len(runs["coreneuron"]) == len(runs["neuron"])
+    for (g_n, t_n), (g_c, t_c) in zip(runs["neuron"], runs["coreneuron"], strict=True):
+        assert g_n == g_c and abs(t_n - t_c) < 1e-9
 
 
 @pytest.mark.slow
