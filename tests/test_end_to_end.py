@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
 from reducer.isolated import run_isolated
+from tests.conftest import ROOT
 
 FAST = ["--protocols", "small", "--open-loop-steps", "30", "--epochs", "1",
         "--steps-per-epoch", "3", "--timing-repeats", "1"]

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import MODELS, ROOT
 
 from reducer.cell import load_cell_spec
 from reducer.isolated import run_isolated
@@ -18,6 +17,7 @@ from reducer.targets import (
     sensitivity_offsets_pA,
     sensitivity_sizes_pA,
 )
+from tests.conftest import MODELS, ROOT
 
 
 def _ou(mean_nA: float) -> Protocol:

@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import MODELS
 
 import reducer.train as T
 from reducer.cell import load_cell_spec
@@ -27,6 +26,7 @@ from reducer.metrics import spike_times
 from reducer.nmodl2jax import build_membrane
 from reducer.protocols import default_protocols
 from reducer.targets import Dataset, generate_targets
+from tests.conftest import MODELS
 
 DT_MS = 0.025
 # Tiny but complete: 2 filter states + 2 gates, 4 hidden units, a few steps of each stage.
