@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tabulate z_inf(V), tau(V) in the exported NMODL (faster, approximate)")
     p.add_argument("--coreneuron", action="store_true",
                    help="also build the exported mechanisms for CoreNEURON (nrnivmodl "
-                        "-coreneuron; about 15 s more) and check that CoreNEURON gives the "
+                        "-coreneuron; about 20 s more) and check that CoreNEURON gives the "
                         "same voltages; export.json's coreneuron_lib names the library")
     p.add_argument("--timing-repeats", type=int, default=3,
                    help="repeats of the full-cell timing run (reduced cells: 7)")
