@@ -50,6 +50,39 @@ def _run(h, v_init: float, tstop: float) -> float:
     return time.perf_counter() - t0
 
 
+def _fixed_step(h, dt_ms: float) -> None:
+    """NEURON's fixed step at ``dt_ms`` (the scheme the hybrid model was trained with)."""
+    h.dt = dt_ms
+    h.steps_per_ms = 1.0 / dt_ms
+    h.secondorder = 0
+    h.cvode_active(0)
+
+
+def _time_full_cell(h, cell, spec, t_wave: np.ndarray, tstop: float,
+                    repeats: int) -> list[float]:
+    """Wall times (s) of ``repeats`` runs of the full cell on one stimulus waveform."""
+    clamp = _Clamp(h, cell.soma_seg, float(spec.dt_ms))
+    clamp.set(t_wave)
+    prog = Progress(repeats, "time full cell", min_interval_s=0.0)
+    runs = []
+    for k in range(repeats):
+        runs.append(_run(h, spec.v_init_mV, tstop))
+        prog.update(k + 1, f"{runs[-1]:.2f} s per run")
+    prog.close()
+    clamp.vec.play_remove()
+    return runs
+
+
+def _without_axial(h, rc, info: dict[str, Any]):
+    """The reduced cell ``rc`` with its learned current removed: the soma-only floor."""
+    # Python's None cannot be assigned to a hoc objref: drop the reference in hoc itself.
+    h("objref reduce_cell_floor_, reduce_cell_nil_")
+    h.reduce_cell_floor_ = rc
+    h(f"reduce_cell_floor_.{info['point_process']} = reduce_cell_nil_")
+    h("objref reduce_cell_floor_")
+    return rc
+
+
 def _delete_sections(h, sections) -> None:
     for sec in list(sections):
         try:
@@ -72,10 +105,7 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
     cell = instantiate_cell(union)
     h = cell.h
     dt = float(spec.dt_ms)
-    h.dt = dt
-    h.steps_per_ms = 1.0 / dt
-    h.secondorder = 0
-    h.cvode_active(0)
+    _fixed_step(h, dt)
     tp = Protocol.from_dict(timing_protocol)
     t_wave = tp.waveform_nA(dt)
     tstop = tp.n_steps(dt) * dt
@@ -83,19 +113,10 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
                            "simulated_ms": tstop}
 
     # 1. full cell
-    clamp = _Clamp(h, cell.soma_seg, dt)
-    clamp.set(t_wave)
-    prog = Progress(repeats_full, "time full cell", min_interval_s=0.0)
-    full = []
-    for k in range(repeats_full):
-        full.append(_run(h, spec.v_init_mV, tstop))
-        prog.update(k + 1, f"{full[-1]:.2f} s per run")
-    prog.close()
+    full = _time_full_cell(h, cell, spec, t_wave, tstop, repeats_full)
     out["timing"]["full_s"] = statistics.median(full)
     out["timing"]["full_runs_s"] = full
     out["n_segments_full"] = cell.n_segments
-    clamp.vec.play_remove()
-    clamp = None
     _delete_sections(h, cell.sections)
     cell = None
 
@@ -130,11 +151,7 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
     # 3. soma-only floor: the first export's template without its learned current
     first = next(iter(export_dirs))
     info = infos[first]
-    rc = load_template(export_dirs[first])()
-    # Python's None cannot be assigned to a hoc objref: drop the reference in hoc itself.
-    h("objref reduce_cell_floor_, reduce_cell_nil_")
-    h.reduce_cell_floor_ = rc
-    h(f"reduce_cell_floor_.{info['point_process']} = reduce_cell_nil_")
+    rc = _without_axial(h, load_template(export_dirs[first])(), info)
     soma = getattr(rc, info["soma_section"])
     clamp = _Clamp(h, soma(0.5), dt)
     clamp.set(t_wave)
@@ -144,6 +161,80 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
     if n_pp:
         raise RuntimeError(f"soma-only floor still holds {n_pp} {info['mechanism']} instance(s)")
     return out
+
+
+def network_timing_worker(spec, export_dir: str, timing_protocol: dict, n_cells: list[int],
+                          repeats_full: int = 3, repeats: int = 3) -> dict[str, Any]:
+    """NEURON-process entry point: per-cell cost of N reduced cells simulated together.
+
+    One simulation of one reduced cell is mostly NEURON's fixed cost per time step, not the
+    cell; in a network that cost is shared. So the reduced cell (and the soma-only floor) is
+    timed as N independent cells in one simulation, each on the timing protocol's waveform
+    scaled by 0.9..1.1 (so they do not fire in lockstep; one cell gets it unscaled), and
+    the wall time is divided by N.
+    The full cell is timed alone: its own computation dominates, so N of them cost N times
+    as much. Returns seconds per run (median of repeats) and spikes per cell.
+    """
+    import json
+
+    from mod_export import load_template
+    from reducer.cell import instantiate_cell
+
+    info = json.loads((Path(export_dir) / "export.json").read_text())
+    union = dataclasses.replace(
+        spec, mod_files=tuple(spec.mod_files) + (Path(export_dir) / info["mod_file"],))
+    cell = instantiate_cell(union)
+    h = cell.h
+    dt = float(spec.dt_ms)
+    _fixed_step(h, dt)
+    tp = Protocol.from_dict(timing_protocol)
+    t_wave = tp.waveform_nA(dt)
+    tstop = tp.n_steps(dt) * dt
+    full = _time_full_cell(h, cell, spec, t_wave, tstop, repeats_full)
+    out: dict[str, Any] = {"timing_protocol": tp.name, "simulated_ms": tstop,
+                           "n_segments_full": cell.n_segments,
+                           "full_s": statistics.median(full), "full_runs_s": full,
+                           "networks": []}
+    _delete_sections(h, cell.sections)
+    cell = None
+
+    template = load_template(export_dir)
+    prog = Progress(2 * len(n_cells) * repeats, "time networks", min_interval_s=0.0)
+    for n in n_cells:
+        for label in ("reduced", "soma_only"):
+            # in a function, so every reference to these cells is gone when it returns
+            out["networks"].append(_time_network(h, template, info, n, label == "soma_only",
+                                                 t_wave, tstop, repeats, prog))
+            if sum(1 for _ in h.List(info["mechanism"])):
+                raise RuntimeError("reduced cells of an earlier network are still alive")
+    prog.close()
+    return out
+
+
+def _time_network(h, template, info: dict[str, Any], n: int, soma_only: bool,
+                  t_wave: np.ndarray, tstop: float, repeats: int, prog: Progress) -> dict:
+    """Time ``n`` cells of ``template`` (without their learned current if ``soma_only``)."""
+    cells = [template() for _ in range(n)]
+    if soma_only:
+        cells = [_without_axial(h, rc, info) for rc in cells]
+    clamps, counters = [], []
+    for k, rc in enumerate(cells):
+        seg = getattr(rc, info["soma_section"])(0.5)
+        clamps.append(_Clamp(h, seg, float(info["dt_ms"])))
+        scale = 0.9 + 0.2 * k / (n - 1) if n > 1 else 1.0
+        clamps[-1].set(t_wave * scale)
+        counters.append(h.APCount(seg))
+        counters[-1].thresh = -20.0
+    runs = []
+    label = "soma-only" if soma_only else "reduced"
+    for _ in range(repeats):
+        runs.append(_run(h, info["v_init_mV"], tstop))
+        prog.update(prog.done + 1, f"{n} {label} cells: {runs[-1]:.2f} s")
+    for clamp in clamps:
+        clamp.vec.play_remove()
+    return {"cells": n, "kind": label, "wall_s": statistics.median(runs), "runs_s": runs,
+            "per_cell_s": statistics.median(runs) / n,
+            "spikes_per_cell": float(np.mean([c.n for c in counters]))}
 
 
 def time_jax(cell, protocol: Protocol, dt_ms: float, v0: float, repeats: int = 5) -> float:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from reducer.isolated import run_isolated
@@ -97,6 +98,32 @@ def test_training_fit_benchmark(run_dir):
         assert sorted(p["name"] for p in fit[split]["per_protocol"]) == names
         assert 0.0 <= fit[split]["mean"]["subthreshold_rmse_mV"] < 3.0
     assert "| **mean** |" in r.stdout
+
+
+def test_network_speed_benchmark(run_dir):
+    """benchmarks/network_speed.py times N reduced cells together; the one-cell network is the
+    validated reduced cell on the timing protocol (same spikes)."""
+    import pickle
+
+    from reducer.metrics import spike_times
+
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "network_speed.py"),
+                        str(run_dir), "--cells", "1,3", "--repeats", "1"], capture_output=True,
+                       text=True, timeout=600, env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    bench = json.loads((run_dir / "network_benchmark.json").read_text())
+    rows = {(row["cells"], row["kind"]): row for row in bench["networks"]}
+    assert sorted(rows) == [(1, "reduced"), (1, "soma-only"), (3, "reduced"), (3, "soma-only")]
+    assert bench["full_s"] > 0
+    for (n, _), row in rows.items():
+        assert row["per_cell_s"] == pytest.approx(row["wall_s"] / n)
+        assert row["speedup_vs_full"] == pytest.approx(bench["full_s"] / row["per_cell_s"])
+    with open(run_dir / "validation.pkl", "rb") as f:
+        val = pickle.load(f)
+    v = val["traces"]["reduced"][bench["timing_protocol"]]["v_mV"]
+    n_validated = spike_times(np.arange(len(v)) * bench["dt_ms"], v).size
+    assert n_validated > 0 and rows[(1, "reduced")]["spikes_per_cell"] == n_validated
+    assert "| 3 | reduced |" in r.stdout
 
 
 def test_rerun_resumes_without_recomputing(run_dir):
