@@ -12,8 +12,9 @@ is shared. Here, in ONE NEURON process, on the run's held-out noisy protocol at 
 * N reduced cells in one simulation, each on the protocol scaled by 0.9..1.1, wall time / N,
 * the same N cells without their learned current (the soma-only floor), wall time / N.
 
-Ratios are full / per-cell. Results go to ``<run>/network_benchmark.json`` and a Markdown table
-on stdout. Nothing here is asserted: speed claims live here, not in tests.
+Ratios are full / per-cell. Results go to ``<run>/network_benchmark.json`` (another export,
+``--export DIR``: ``network_benchmark_<DIR name>.json``) and a Markdown table on stdout.
+Nothing here is asserted: speed claims live here, not in tests.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def main() -> int:
     ap.add_argument("--cells", type=_counts, default=[1, 10, 100],
                     help="network sizes, comma-separated (default 1,10,100)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per timing (median)")
+    ap.add_argument("--export", type=Path, default=None,
+                    help="the export folder to time (default RUN/export; e.g. the TABLE-gate "
+                         "export neuron_speed.py writes to RUN/benchmark_export_table)")
     args = ap.parse_args()
 
     from reducer.isolated import run_isolated
@@ -59,24 +63,31 @@ def main() -> int:
         spec = pickle.load(f)
     info = json.loads((run / "run.json").read_text())
     cal = json.loads((run / "calibration.json").read_text())
+    export = (args.export or run / "export").resolve()
+    if not (export / "export.json").is_file():
+        ap.error(f"{export} is not an export folder (no export.json)")
     protocol = _timing_protocol(default_protocols(cal["rheobase_nA"],
                                                   info["options"]["protocol_scale"]))
     res = run_isolated("reducer.validate:network_timing_worker", spec=spec,
-                       export_dir=str(run / "export"), timing_protocol=protocol.to_dict(),
+                       export_dir=str(export), timing_protocol=protocol.to_dict(),
                        n_cells=args.cells, repeats_full=args.repeats, repeats=args.repeats)
     sim_s = res["simulated_ms"] / 1e3
     full = res["full_s"]
     for row in res["networks"]:
         row["speedup_vs_full"] = full / row["per_cell_s"]
-    out = {**res, "cell": spec.name, "dt_ms": info["dt_ms"], "repeats": args.repeats,
+    out = {**res, "cell": spec.name, "export": str(export), "dt_ms": info["dt_ms"],
+           "repeats": args.repeats,
            "machine": {"platform": platform.platform(), "processor": platform.processor(),
                        "cpu_count": os.cpu_count()},
            "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    tmp = run / "network_benchmark.json.tmp"
+    name = "network_benchmark.json" if export == run / "export" else \
+        f"network_benchmark_{export.name}.json"
+    tmp = run / f"{name}.tmp"
     tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(run / "network_benchmark.json")
+    tmp.replace(run / name)
     print(f"\n{spec.name}: '{protocol.name}', {res['simulated_ms']:.0f} ms simulated, dt "
-          f"{info['dt_ms']} ms; full cell ({res['n_segments_full']} segments) alone: "
+          f"{info['dt_ms']} ms; export {export.name}; full cell ({res['n_segments_full']} "
+          f"segments) alone: "
           f"{full:.3f} s ({full / sim_s:.3f} s per simulated s)\n")
     print("| cells | kind | wall time (s) | per cell (s per simulated s) | spikes per cell "
           "| speed-up vs full, per cell |")
