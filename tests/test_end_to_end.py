@@ -125,6 +125,17 @@ def test_network_speed_benchmark(run_dir):
     assert n_validated > 0 and rows[(1, "reduced")]["spikes_per_cell"] == n_validated
     assert "| 3 | reduced |" in r.stdout
 
+    # --export times another export (here the linear baseline) and writes its own file
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "network_speed.py"),
+                        str(run_dir), "--cells", "1", "--repeats", "1", "--export",
+                        str(run_dir / "export_baseline")], capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    bench = json.loads((run_dir / "network_benchmark_export_baseline.json").read_text())
+    v = val["traces"]["baseline"][bench["timing_protocol"]]["v_mV"]
+    one = next(row for row in bench["networks"] if row["kind"] == "reduced")
+    assert one["spikes_per_cell"] == spike_times(np.arange(len(v)) * bench["dt_ms"], v).size
+
 
 def test_rerun_resumes_without_recomputing(run_dir):
     final = run_dir / "train" / "final" / "axial_params.npz"
