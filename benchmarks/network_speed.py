@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import platform
 import sys
 import time
@@ -55,19 +54,13 @@ def main() -> int:
     args = ap.parse_args()
 
     from reducer.isolated import run_isolated
-    from reducer.pipeline import _timing_protocol
-    from reducer.protocols import default_protocols
+    from reducer.pipeline import finished_run
 
     run = args.run.resolve()
-    with open(run / "cell_spec.pkl", "rb") as f:
-        spec = pickle.load(f)
-    info = json.loads((run / "run.json").read_text())
-    cal = json.loads((run / "calibration.json").read_text())
+    spec, info, _, protocol = finished_run(run)
     export = (args.export or run / "export").resolve()
     if not (export / "export.json").is_file():
         ap.error(f"{export} is not an export folder (no export.json)")
-    protocol = _timing_protocol(default_protocols(cal["rheobase_nA"],
-                                                  info["options"]["protocol_scale"]))
     res = run_isolated("reducer.validate:network_timing_worker", spec=spec,
                        export_dir=str(export), timing_protocol=protocol.to_dict(),
                        n_cells=args.cells, repeats_full=args.repeats, repeats=args.repeats)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import platform
 import sys
 import time
@@ -44,18 +43,12 @@ def main() -> int:
     from reducer.hybrid import load_model
     from reducer.hybrid.cell import HybridCell
     from reducer.nmodl2jax import build_membrane
-    from reducer.pipeline import _timing_protocol
-    from reducer.protocols import default_protocols
+    from reducer.pipeline import finished_run
     from reducer.validate import run_validation, time_jax
 
     run = args.run.resolve()
-    with open(run / "cell_spec.pkl", "rb") as f:
-        spec = pickle.load(f)
-    info = json.loads((run / "run.json").read_text())
-    cal = json.loads((run / "calibration.json").read_text())
+    spec, info, _, protocol = finished_run(run)
     targets = json.loads((run / "data" / "targets.json").read_text())
-    ps = default_protocols(cal["rheobase_nA"], info["options"]["protocol_scale"])
-    protocol = _timing_protocol(ps)
     model, _ = load_model(run / "train" / "final")
     exports = {"reduced": run / "export", "baseline": run / "export_baseline"}
     table_dir = run / "benchmark_export_table"

@@ -251,6 +251,18 @@ def _export_id(folder: Path) -> str:
     return json.loads((Path(folder) / "export.json").read_text())["mechanism"]
 
 
+def finished_run(run_dir: str | Path) -> tuple[Any, dict[str, Any], ProtocolSet, Protocol]:
+    """What the benchmarks read from a finished run folder: the cell spec, ``run.json``, the
+    protocol set (from the measured rheobase) and the protocol the report's timing uses."""
+    run_dir = Path(run_dir)
+    with open(run_dir / "cell_spec.pkl", "rb") as f:
+        spec = pickle.load(f)
+    info = json.loads((run_dir / "run.json").read_text())
+    cal = json.loads((run_dir / "calibration.json").read_text())
+    ps = default_protocols(cal["rheobase_nA"], info["options"]["protocol_scale"])
+    return spec, info, ps, _timing_protocol(ps)
+
+
 def _timing_protocol(ps: ProtocolSet) -> Protocol:
     """The held-out noisy protocol if there is one (realistic input), else the longest."""
     noisy = [p for p in ps.test if p.kind == "ou_noise"]

@@ -50,6 +50,21 @@ def _run(h, v_init: float, tstop: float) -> float:
     return time.perf_counter() - t0
 
 
+def _full_cell_and_exports(spec, export_dirs: dict[str, str]):
+    """The full cell, in a NEURON whose one library also holds every export's axial mechanism
+    (NEURON loads a mechanism name once), at the fixed dt; and each export's export.json."""
+    import json
+
+    from reducer.cell import instantiate_cell
+
+    infos = {k: json.loads((Path(d) / "export.json").read_text()) for k, d in export_dirs.items()}
+    axial_mods = tuple(Path(d) / infos[k]["mod_file"] for k, d in export_dirs.items())
+    cell = instantiate_cell(dataclasses.replace(spec,
+                                                mod_files=tuple(spec.mod_files) + axial_mods))
+    _fixed_step(cell.h, float(spec.dt_ms))
+    return cell, infos
+
+
 def _fixed_step(h, dt_ms: float) -> None:
     """NEURON's fixed step at ``dt_ms`` (the scheme the hybrid model was trained with)."""
     h.dt = dt_ms
@@ -95,17 +110,10 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
                              timing_protocol: dict, repeats_full: int = 3,
                              repeats_reduced: int = 7) -> dict[str, Any]:
     """NEURON-process entry point; returns traces per export and the timings (seconds)."""
-    import json
 
-    from reducer.cell import instantiate_cell
-
-    infos = {k: json.loads((Path(d) / "export.json").read_text()) for k, d in export_dirs.items()}
-    axial_mods = tuple(Path(d) / infos[k]["mod_file"] for k, d in export_dirs.items())
-    union = dataclasses.replace(spec, mod_files=tuple(spec.mod_files) + axial_mods)
-    cell = instantiate_cell(union)
+    cell, infos = _full_cell_and_exports(spec, export_dirs)
     h = cell.h
     dt = float(spec.dt_ms)
-    _fixed_step(h, dt)
     tp = Protocol.from_dict(timing_protocol)
     t_wave = tp.waveform_nA(dt)
     tstop = tp.n_steps(dt) * dt
@@ -175,18 +183,13 @@ def network_timing_worker(spec, export_dir: str, timing_protocol: dict, n_cells:
     The full cell is timed alone: its own computation dominates, so N of them cost N times
     as much. Returns seconds per run (median of repeats) and spikes per cell.
     """
-    import json
 
     from mod_export import load_template
-    from reducer.cell import instantiate_cell
 
-    info = json.loads((Path(export_dir) / "export.json").read_text())
-    union = dataclasses.replace(
-        spec, mod_files=tuple(spec.mod_files) + (Path(export_dir) / info["mod_file"],))
-    cell = instantiate_cell(union)
+    cell, infos = _full_cell_and_exports(spec, {"export": export_dir})
+    info = infos["export"]
     h = cell.h
     dt = float(spec.dt_ms)
-    _fixed_step(h, dt)
     tp = Protocol.from_dict(timing_protocol)
     t_wave = tp.waveform_nA(dt)
     tstop = tp.n_steps(dt) * dt
