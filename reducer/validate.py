@@ -110,7 +110,6 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
                              timing_protocol: dict, repeats_full: int = 3,
                              repeats_reduced: int = 7) -> dict[str, Any]:
     """NEURON-process entry point; returns traces per export and the timings (seconds)."""
-
     cell, infos = _full_cell_and_exports(spec, export_dirs)
     h = cell.h
     dt = float(spec.dt_ms)
@@ -183,7 +182,6 @@ def network_timing_worker(spec, export_dir: str, timing_protocol: dict, n_cells:
     The full cell is timed alone: its own computation dominates, so N of them cost N times
     as much. Returns seconds per run (median of repeats) and spikes per cell.
     """
-
     from mod_export import load_template
 
     cell, infos = _full_cell_and_exports(spec, {"export": export_dir})
