@@ -232,6 +232,31 @@ def firing_rate_hz(spikes_ms: Any, t_start_ms: float, t_end_ms: float) -> float:
     return float(n / ((t_end_ms - t_start_ms) * 1e-3))
 
 
+def longest_depolarised_ms(
+    t_ms: Any, v_mV: Any, above_mV: float = -40.0,
+    window_ms: tuple[float, float] | None = None,
+) -> float:
+    """Longest stretch (ms) the voltage stays above ``above_mV`` without coming back down.
+
+    A spike spends about a millisecond above -40 mV; a cell stuck in depolarisation block
+    (V hovering near -20 mV, Na channels inactivated) spends hundreds. Counted in samples:
+    (number of consecutive samples above) x the sampling step, within ``window_ms`` if given.
+    """
+    t = _as_1d("t_ms", t_ms)
+    v = _as_1d("v_mV", v_mV)
+    if t.size != v.size:
+        raise ValueError(f"t_ms has {t.size} samples but v_mV has {v.size}")
+    if window_ms is not None:
+        keep = (t >= window_ms[0]) & (t < window_ms[1])
+        t, v = t[keep], v[keep]
+    if t.size < 2:
+        return 0.0
+    above = np.concatenate([[False], v > above_mV, [False]])
+    edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+    runs = edges[1::2] - edges[0::2]
+    return float(runs.max() * (t[1] - t[0])) if runs.size else 0.0
+
+
 def fi_curve(
     amplitudes_nA: Sequence[float],
     spike_lists_ms: Sequence[Any],

@@ -66,9 +66,14 @@ class FullCellRig:
         self._v = h.Vector().record(soma_seg._ref_v)
         self._i_stim = h.Vector().record(self.stim._ref_i)
         self._i_mem = [h.Vector().record(seg._ref_i_membrane_) for seg in self.soma_segs]
-        self._settle()
+        self.settle()
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
+        """Run to rest and save that state, which every :meth:`run` starts from.
+
+        Call it again after adding point processes to the cell: a SaveState only restores
+        into the structure it was saved from.
+        """
         h = self.h
         h.finitialize(self.spec.v_init_mV)
         h.continuerun(self.settle_ms)

@@ -50,17 +50,23 @@ def _run(h, v_init: float, tstop: float) -> float:
     return time.perf_counter() - t0
 
 
-def _full_cell_and_exports(spec, export_dirs: dict[str, str]):
-    """The full cell, in a NEURON whose one library also holds every export's axial mechanism
-    (NEURON loads a mechanism name once), at the fixed dt; and each export's export.json."""
+def _with_export_mechanisms(spec, export_dirs: dict[str, str]):
+    """The cell spec with every export's axial mechanism added to its .mod files, so that one
+    library holds them all (NEURON loads a mechanism name once); and each export.json."""
     import json
-
-    from reducer.cell import instantiate_cell
 
     infos = {k: json.loads((Path(d) / "export.json").read_text()) for k, d in export_dirs.items()}
     axial_mods = tuple(Path(d) / infos[k]["mod_file"] for k, d in export_dirs.items())
-    cell = instantiate_cell(dataclasses.replace(spec,
-                                                mod_files=tuple(spec.mod_files) + axial_mods))
+    return dataclasses.replace(spec, mod_files=tuple(spec.mod_files) + axial_mods), infos
+
+
+def _full_cell_and_exports(spec, export_dirs: dict[str, str]):
+    """The full cell, in a NEURON that can also build every export, at the fixed dt; and each
+    export's export.json."""
+    from reducer.cell import instantiate_cell
+
+    spec, infos = _with_export_mechanisms(spec, export_dirs)
+    cell = instantiate_cell(spec)
     _fixed_step(cell.h, float(spec.dt_ms))
     return cell, infos
 

@@ -137,6 +137,47 @@ def test_network_speed_benchmark(run_dir):
     assert one["spikes_per_cell"] == spike_times(np.arange(len(v)) * bench["dt_ms"], v).size
 
 
+def test_synaptic_input_benchmark(run_dir):
+    """benchmarks/synaptic_input.py drives the full cell and every export with the same
+    somatic synaptic events, at the conductance the drive asks for."""
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synaptic_input.py"),
+                        str(run_dir), "--drives", "0,2", "--seeds", "3", "--duration-ms", "300"],
+                       capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads((run_dir / "synaptic_input.json").read_text())
+    assert (run_dir / "synaptic_input.png").stat().st_size > 0
+    assert set(out["exports"]) == {"reduced", "baseline"}
+    silent, driven = out["conditions"]
+    assert silent["drive"] == 0 and driven["drive"] == 2 and driven["seed"] == 3
+    # drive 0: events arrive with zero weight; nobody fires, nothing stays depolarised
+    assert silent["mean_g_uS"]["full"] == [0.0, 0.0]
+    for m in silent["exports"].values():
+        assert m["n_spikes_ref"] == m["n_spikes_model"] == 0 and m["gamma_4ms"] is None
+        assert m["longest_depolarised_ms"] == 0.0
+    d = out["drive"]
+    w_e, w_i = driven["weights_uS"]
+    g_e, g_i = w_e * d["exc_rate_hz"] * d["tau_exc_ms"] * 1e-3, \
+        w_i * d["inh_rate_hz"] * d["tau_inh_ms"] * 1e-3
+    assert g_i == pytest.approx(d["inh_ratio"] * g_e)
+    # at rest the mean synaptic current is drive x rheobase
+    v = out["v_rest_mV"]
+    assert g_e * (d["e_exc_mV"] - v) + g_i * (d["e_inh_mV"] - v) == pytest.approx(
+        2 * out["rheobase_nA"])
+    # every cell got the very same events, and their mean conductance is what was asked
+    # (300 ms of Poisson events: within 25 %)
+    g = driven["mean_g_uS"]
+    assert g["reduced"] == g["full"] and g["baseline"] == g["full"]
+    assert g["full"][0] == pytest.approx(g_e, rel=0.25)
+    assert g["full"][1] == pytest.approx(g_i, rel=0.25)
+    n_exc, n_inh = driven["n_events"]
+    assert n_exc == pytest.approx(d["exc_rate_hz"] * 0.3, rel=0.25) and n_inh > 0
+    m = driven["exports"]["reduced"]
+    assert m["n_spikes_ref"] > 0 and m["v_rmse_mV"] >= 0.0
+    assert [p["offset_pA"] for p in driven["full_cell_perturbed"]] == out["offsets_pA"]
+    assert "| 2 | 3 | reduced |" in r.stdout
+
+
 def test_rerun_resumes_without_recomputing(run_dir):
     final = run_dir / "train" / "final" / "axial_params.npz"
     data = next((run_dir / "data" / "train").glob("*.npz"))

@@ -13,6 +13,7 @@ from reducer.metrics import (
     count_coincidences,
     fi_curve,
     firing_rate_hz,
+    longest_depolarised_ms,
     spike_count_error,
     spike_shift_ms,
     spike_times,
@@ -227,3 +228,19 @@ def test_spike_shift_uses_nearest_pairs_within_delta():
     assert spike_shift_ms(ref, [10.5, 52.0, 300.0], 250.0) == pytest.approx(38.0)  # 90 -> 52
     assert math.isnan(spike_shift_ms(ref, [200.0], 4.0))
     assert math.isnan(spike_shift_ms([], [1.0], 4.0))
+
+
+def test_longest_depolarised_tells_a_blocked_cell_from_a_spiking_one():
+    t = np.arange(0.0, 500.0, 0.025)
+    spiking = _spiky_trace(t, [100.0, 150.0, 200.0])
+    # a spike is above -40 mV for (30 + 40) / 95 * 0.5 * 2 ms = 0.74 ms
+    assert 0.6 < longest_depolarised_ms(t, spiking) < 0.8
+    blocked = spiking.copy()
+    blocked[(t >= 250.0) & (t < 370.0)] = -20.0  # stuck for 120 ms
+    assert longest_depolarised_ms(t, blocked) == pytest.approx(120.0)
+    assert longest_depolarised_ms(t, blocked, window_ms=(0.0, 300.0)) == pytest.approx(50.0)
+    assert longest_depolarised_ms(t, blocked, above_mV=0.0) == pytest.approx(
+        longest_depolarised_ms(t, spiking, above_mV=0.0))
+    assert longest_depolarised_ms(t, np.full_like(t, -65.0)) == 0.0
+    with pytest.raises(ValueError, match="samples"):
+        longest_depolarised_ms(t, blocked[:-1])

@@ -1,0 +1,199 @@
+"""Synaptic input at the soma: the full and the reduced cell under the same conductance drive.
+
+Training and the held-out protocols inject current. In a network the cell is driven by
+synapses instead: conductances whose current depends on V and which add to the membrane's
+conductance. With every input at the soma, the dendrites still see nothing but the somatic
+voltage, so a learned axial current that is a correct function of the voltage history should
+carry over. This module tests that, in NEURON, with NEURON's built-in ``ExpSyn``:
+
+* one excitatory ExpSyn (reversal ``e_exc_mV``) and one inhibitory ExpSyn (``e_inh_mV``) at the
+  soma, each receiving a Poisson train of events (many independent synapses of one kind add
+  up to one ExpSyn, as ExpSyn is linear in its events);
+* the weights are set from the rheobase: at the resting potential, the mean synaptic current
+  is ``drive`` × rheobase, with mean inhibitory conductance ``inh_ratio`` × the excitatory one;
+* the very same event times go to the full cell (settled as for the targets) and to each
+  exported reduced cell, and, as a self-check, to the full cell with a constant ± offset
+  current added (how reproducible its spike times are under this input).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from reducer.progress import Progress
+
+
+@dataclass(frozen=True)
+class SynapticDrive:
+    """Poisson excitation and inhibition onto the soma, as two ExpSyn.
+
+    Attributes:
+        drive: mean synaptic current at the resting potential, in units of the rheobase.
+        exc_rate_hz, inh_rate_hz: total event rates (all excitatory / inhibitory synapses).
+        tau_exc_ms, tau_inh_ms: ExpSyn decay time constants.
+        e_exc_mV, e_inh_mV: reversal potentials.
+        inh_ratio: mean inhibitory conductance / mean excitatory conductance.
+        delay_ms: input starts here (the cells sit at rest before).
+        dur_ms: input lasts this long; spike metrics use ``[delay_ms, delay_ms + dur_ms]``.
+        tail_ms: simulated after the input ends.
+        seed: seed of the event times.
+    """
+
+    drive: float
+    exc_rate_hz: float = 1000.0
+    inh_rate_hz: float = 400.0
+    tau_exc_ms: float = 2.0
+    tau_inh_ms: float = 6.0
+    e_exc_mV: float = 0.0
+    e_inh_mV: float = -75.0
+    inh_ratio: float = 1.0
+    delay_ms: float = 200.0
+    dur_ms: float = 2000.0
+    tail_ms: float = 50.0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("exc_rate_hz", "inh_rate_hz", "tau_exc_ms", "tau_inh_ms", "dur_ms"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"synaptic drive: {name} must be > 0, got {getattr(self, name)}")
+        if self.drive < 0 or self.inh_ratio < 0 or self.delay_ms < 0 or self.tail_ms < 0:
+            raise ValueError("synaptic drive: drive, inh_ratio, delay_ms, tail_ms must be >= 0")
+
+    @property
+    def tstop_ms(self) -> float:
+        return self.delay_ms + self.dur_ms + self.tail_ms
+
+    @property
+    def window_ms(self) -> tuple[float, float]:
+        return (self.delay_ms, self.delay_ms + self.dur_ms)
+
+    def mean_conductances_uS(self, rheobase_nA: float, v_rest_mV: float) -> tuple[float, float]:
+        """(g_exc, g_inh) means in µS whose current at ``v_rest_mV`` is drive × rheobase."""
+        # drive*R = g_e (E_e - V) + g_i (E_i - V), with g_i = inh_ratio * g_e
+        per_uS = (self.e_exc_mV - v_rest_mV) + self.inh_ratio * (self.e_inh_mV - v_rest_mV)
+        if per_uS <= 0:
+            raise ValueError(
+                f"synaptic drive: at rest ({v_rest_mV:.1f} mV) this excitation/inhibition mix "
+                f"gives no depolarising current; lower inh_ratio ({self.inh_ratio})")
+        g_e = self.drive * rheobase_nA / per_uS
+        return g_e, self.inh_ratio * g_e
+
+    def weights_uS(self, rheobase_nA: float, v_rest_mV: float) -> tuple[float, float]:
+        """Per-event ExpSyn weights (µS): mean g = rate × weight × tau."""
+        g_e, g_i = self.mean_conductances_uS(rheobase_nA, v_rest_mV)
+        return (g_e / (self.exc_rate_hz * 1e-3 * self.tau_exc_ms),
+                g_i / (self.inh_rate_hz * 1e-3 * self.tau_inh_ms))
+
+    def event_times_ms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Poisson event times (ms) of excitation and inhibition inside the input window."""
+        rng = np.random.default_rng(self.seed)
+        out = []
+        for rate in (self.exc_rate_hz, self.inh_rate_hz):
+            n = rng.poisson(rate * self.dur_ms * 1e-3)
+            out.append(np.sort(self.delay_ms + rng.uniform(0.0, self.dur_ms, n)))
+        return out[0], out[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class _SomaSynapses:
+    """Two ExpSyn on a segment, fed the drive's events at every ``finitialize`` while armed."""
+
+    def __init__(self, h, seg, drive: SynapticDrive, weights_uS: tuple[float, float]):
+        self.syns, self.netcons, self.g_recs = [], [], []
+        for tau, e, w in ((drive.tau_exc_ms, drive.e_exc_mV, weights_uS[0]),
+                          (drive.tau_inh_ms, drive.e_inh_mV, weights_uS[1])):
+            syn = h.ExpSyn(seg)
+            syn.tau, syn.e = tau, e
+            nc = h.NetCon(None, syn)
+            nc.weight[0] = w
+            self.syns.append(syn)
+            self.netcons.append(nc)
+            self.g_recs.append(h.Vector().record(syn._ref_g))
+        self.times = drive.event_times_ms()
+        self.armed = False
+        # Events are queued by finitialize's handler; disarmed while a rig settles to rest.
+        self._fih = h.FInitializeHandler(1, self._queue)
+
+    def _queue(self) -> None:
+        if not self.armed:
+            return
+        for nc, times in zip(self.netcons, self.times, strict=True):
+            for t in times:
+                nc.event(float(t))
+
+    def close(self) -> None:
+        """Remove the synapses (before their section goes: NEURON crashes on stale records)."""
+        self.armed = False
+        self._fih = None
+        self.g_recs, self.netcons, self.syns = [], [], []
+
+    def mean_g_uS(self, window_ms: tuple[float, float], dt_ms: float) -> list[float]:
+        i0, i1 = (int(round(t / dt_ms)) for t in window_ms)
+        return [float(np.mean(np.array(g)[i0:i1])) for g in self.g_recs]
+
+
+def synaptic_worker(spec, export_dirs: dict[str, str], drives: list[dict], rheobase_nA: float,
+                    v_rest_mV: float, offsets_pA: list[float],
+                    settle_ms: float = 500.0) -> dict[str, Any]:
+    """NEURON-process entry point: soma V of the full cell (and of the full cell with each
+    constant ±offset added) and of every export under each synaptic drive.
+
+    Returns {"dt_ms", "drives": [{"drive", "weights_uS", "n_events", "full": v,
+    "full_perturbed": {offset_pA: v}, "exports": {label: v}, "mean_g_uS": {who: [g_e, g_i]}}]}.
+    """
+    from reducer.targets import FullCellRig
+    from reducer.validate import _delete_sections, _run, _with_export_mechanisms
+
+    spec, infos = _with_export_mechanisms(spec, export_dirs)
+    rig = FullCellRig(spec, settle_ms=settle_ms)
+    h, dt = rig.h, rig.dt_ms
+    plans = [SynapticDrive(**d) for d in drives]
+    results: list[dict[str, Any]] = []
+    n_full = len(plans) * (1 + 2 * len(offsets_pA))
+    prog = Progress(n_full, "full cell, synaptic input", min_interval_s=0.0)
+    for plan in plans:
+        w = plan.weights_uS(rheobase_nA, v_rest_mV)
+        syn = _SomaSynapses(h, rig.cell.soma_seg, plan, w)
+        rig.settle()  # the synapses are part of the saved state now
+        syn.armed = True
+        n = int(round(plan.tstop_ms / dt))
+        res: dict[str, Any] = {"drive": plan.to_dict(), "weights_uS": list(w),
+                               "n_events": [len(t) for t in syn.times], "mean_g_uS": {},
+                               "full_perturbed": {}, "exports": {}}
+        res["full"] = rig.run(np.zeros(n))["v_soma_mV"]
+        res["mean_g_uS"]["full"] = syn.mean_g_uS(plan.window_ms, dt)
+        prog.update(prog.done + 1, f"drive {plan.drive:g}")
+        for off in offsets_pA:
+            for sign in (-1.0, 1.0):
+                res["full_perturbed"][sign * off] = rig.run(
+                    np.full(n, sign * off * 1e-3))["v_soma_mV"]
+                prog.update(prog.done + 1, f"drive {plan.drive:g}, {sign * off:+g} pA")
+        syn.close()
+        results.append(res)
+    prog.close()
+    _delete_sections(h, rig.cell.sections)
+    rig = None
+
+    from mod_export import load_template
+
+    for label, folder in export_dirs.items():
+        info = infos[label]
+        rc = load_template(folder)()
+        seg = getattr(rc, info["soma_section"])(0.5)
+        v_rec = h.Vector().record(seg._ref_v)
+        for plan, res in zip(plans, results, strict=True):
+            syn = _SomaSynapses(h, seg, plan, tuple(res["weights_uS"]))
+            syn.armed = True
+            _run(h, info["v_init_mV"], plan.tstop_ms)
+            res["exports"][label] = np.array(v_rec)
+            res["mean_g_uS"][label] = syn.mean_g_uS(plan.window_ms, dt)
+            syn.close()
+        del v_rec, seg
+        rc = None
+    return {"dt_ms": dt, "drives": results}
