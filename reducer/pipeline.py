@@ -182,7 +182,7 @@ class Run:
         return build_membrane(soma)
 
     def train(self, targets: dict[str, Any], cal: dict[str, Any]):
-        from reducer.targets import Dataset
+        from reducer.targets import Dataset, dc_iv
         from reducer.train import dendritic_load_nS, train_multistart
 
         membrane = self.membrane(targets["soma"])
@@ -192,8 +192,9 @@ class Run:
         # weights (a least-squares baseline can come out with a negative DC slope).
         load = dendritic_load_nS(membrane, targets["soma"], float(targets["meta"]["v_rest_mV"]),
                                  float(cal["input_resistance_MOhm"]))
+        dc = dc_iv(targets["splits"].get("dc", []))
         return train_multistart(membrane, targets["soma"], tr, va, self.opt.train,
-                                self.out / "train", self.opt.starts, load_nS=load)
+                                self.out / "train", self.opt.starts, load_nS=load, dc_iv=dc)
 
     def export(self, targets: dict[str, Any], result) -> dict[str, Path]:
         from mod_export import export_reduced_cell

@@ -1,6 +1,12 @@
 """Stimulus protocols: current-clamp waveforms injected at the soma, and the train / validation /
 test split.
 
+A training protocol may also hold the soma at set voltages for a while (``holds``: a somatic
+voltage clamp switched on and off during the run). The recordings then show what the dendrites
+do while the soma stays depolarised and after it is released, which free-running traces never
+show for long; the learned current is otherwise unconstrained there and can hold the reduced
+soma near -20 mV (depolarisation block) under strong synaptic input.
+
 A :class:`Protocol` is plain data (JSON-able) and renders to a per-step current array with
 :meth:`Protocol.waveform_nA`. Amplitudes of the default sets are multiples of the cell's
 rheobase, so the same recipe drives a small and a large cell into comparable regimes.
@@ -29,7 +35,8 @@ class Protocol:
         name: unique name within a run (used for file names).
         kind: one of ``KINDS``.
         duration_ms: total simulated time.
-        params: kind-specific parameters (all in ms / nA / Hz), see :meth:`waveform_nA`.
+        params: kind-specific parameters (all in ms / nA / Hz), see :meth:`waveform_nA`; any
+            kind may add ``holds``, see :meth:`hold_waveforms`.
         note: why this protocol is in its set (e.g. "out of distribution: longer stimulus").
     """
 
@@ -43,6 +50,10 @@ class Protocol:
         if self.kind not in KINDS:
             raise ValueError(
                 f"protocol {self.name!r}: unknown kind {self.kind!r}; use one of {KINDS}")
+        for h in self.params.get("holds") or ():
+            if len(h) != 3 or not (h[0] >= 0 and h[1] > 0 and h[0] + h[1] <= self.duration_ms):
+                raise ValueError(f"protocol {self.name!r}: a hold is [start_ms, dur_ms, level_mV] "
+                                 f"inside the protocol's {self.duration_ms} ms, got {h!r}")
 
     def n_steps(self, dt_ms: float) -> int:
         return int(round(self.duration_ms / dt_ms))
@@ -94,6 +105,27 @@ class Protocol:
             i[on] = p["offset_nA"] + p["amp_nA"] * np.sin(phase)
         return i
 
+    def hold_waveforms(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Somatic voltage-clamp holds per integration step: (on, level_mV), or None.
+
+        ``params["holds"]`` lists ``[start_ms, dur_ms, level_mV]``: from ``start_ms`` for
+        ``dur_ms`` the soma is clamped at ``level_mV`` (on top of the injected current, which
+        the clamp overrides); between holds the cell runs free. Holds belong in training only:
+        validation and the reduced cells simulate the current alone.
+        """
+        holds = self.params.get("holds")
+        if not holds:
+            return None
+        n = self.n_steps(dt_ms)
+        t = np.arange(n) * dt_ms
+        on = np.zeros(n, dtype=bool)
+        level = np.zeros(n)
+        for start, dur, v in holds:
+            k = (t >= start) & (t < start + dur)
+            on |= k
+            level[k] = v
+        return on, level
+
     def stimulus_window_ms(self) -> tuple[float, float] | None:
         """(start, end) of the stimulus in ms, where spike metrics are counted; None for a
         multistep (several windows) or a protocol without ``delay_ms`` / ``dur_ms``."""
@@ -123,6 +155,15 @@ class ProtocolSet:
     validation: tuple[Protocol, ...]
     test: tuple[Protocol, ...]
     fi_steps: tuple[Protocol, ...] = ()
+    # Somatic voltage-clamp levels held to steady state: the full cell's DC axial I-V.
+    dc_holds: tuple[Protocol, ...] = ()
+
+    def __post_init__(self):
+        for split in ("validation", "test", "fi_steps"):
+            for p in getattr(self, split):
+                if p.params.get("holds"):
+                    raise ValueError(f"protocol {p.name!r} holds the soma: holds belong in "
+                                     f"training, the reduced cells in {split} get current only")
 
     def splits(self) -> dict[str, tuple[Protocol, ...]]:
         return {
@@ -130,16 +171,41 @@ class ProtocolSet:
             "validation": self.validation,
             "test": self.test,
             "fi": self.fi_steps,
+            "dc": self.dc_holds,
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {k: [p.to_dict() for p in v] for k, v in self.splits().items()}
 
 
-def _step(name, amp, delay=50.0, dur=400.0, tail=100.0, note=""):
-    return Protocol(
-        name, "step", delay + dur + tail, {"delay_ms": delay, "dur_ms": dur, "amp_nA": amp}, note
-    )
+def _step(name, amp, delay=50.0, dur=400.0, tail=100.0, note="", holds=None):
+    params = {"delay_ms": delay, "dur_ms": dur, "amp_nA": amp}
+    if holds:
+        params["holds"] = [list(map(float, h)) for h in holds]
+    return Protocol(name, "step", delay + dur + tail, params, note)
+
+
+def _held_step(name, amp, levels_mV, delay=50.0, free_ms=90.0, hold_ms=60.0, tail=100.0):
+    """A step during which the soma is held at each level in turn for ``hold_ms``, with
+    ``free_ms`` of free firing before each hold and after the last."""
+    holds = [(delay + free_ms + k * (free_ms + hold_ms), hold_ms, v)
+             for k, v in enumerate(levels_mV)]
+    dur = len(levels_mV) * (free_ms + hold_ms) + free_ms
+    return _step(name, amp, delay=delay, dur=dur, tail=tail, holds=holds,
+                 note="soma held depolarised between free firing: the dendrites' current "
+                      "there and after release")
+
+
+DC_HOLD_MS = 600.0  # each DC level is held this long ...
+DC_AVERAGE_MS = 200.0  # ... and its axial current averaged over the last this many ms
+
+
+def dc_hold(level_mV: float, hold_ms: float = DC_HOLD_MS) -> Protocol:
+    """The soma clamped at ``level_mV`` from the settled state, no current injected."""
+    return Protocol(f"dc_hold_{level_mV:g}mV", "step", hold_ms,
+                    {"delay_ms": 0.0, "dur_ms": hold_ms, "amp_nA": 0.0,
+                     "holds": [[0.0, hold_ms, float(level_mV)]]},
+                    note="steady-state axial current under somatic voltage clamp")
 
 
 def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet:
@@ -156,6 +222,8 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
             _step("train_step_-1R", -1.0 * r, delay=20, dur=100, tail=40),
             Protocol("train_ou", "ou_noise", 250.0, dict(delay_ms=20, dur_ms=220, mean_nA=1.2 * r,
                                                          sigma_nA=0.6 * r, tau_ms=3.0, seed=11)),
+            _held_step("train_hold_1.6R", 1.6 * r, (-20.0,), delay=20, free_ms=50, hold_ms=30,
+                       tail=30),
         )
         validation = (_step("val_step_2R", 2.0 * r, delay=20, dur=150, tail=30),)
         test = (
@@ -166,7 +234,8 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
                      note="held out: new noise seed"),
         )
         fi = tuple(_step(f"fi_{a:.2f}R", a * r, delay=20, dur=200, tail=10) for a in (1.5, 2.5))
-        return ProtocolSet(train, validation, test, fi)
+        dc = tuple(dc_hold(v, hold_ms=300.0) for v in (-90.0, -60.0, -30.0, 0.0))
+        return ProtocolSet(train, validation, test, fi, dc)
     if scale != "default":
         raise ValueError(f"unknown protocol scale {scale!r}")
     # Steps at four amplitudes: the firing rate (and its adaptation) must be learned across the
@@ -183,6 +252,9 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
                                                         sigma_nA=0.5 * r, tau_ms=5.0, seed=1)),
         Protocol("train_ou_b", "ou_noise", 1000.0, dict(delay_ms=50, dur_ms=950, mean_nA=0.6 * r,
                                                         sigma_nA=1.0 * r, tau_ms=2.0, seed=2)),
+        # Held depolarised (-40 .. -10 mV) between bursts of free firing; see the module doc.
+        _held_step("train_hold_1.8R", 1.8 * r, (-40.0, -30.0, -20.0, -10.0)),
+        _held_step("train_hold_2.0R", 2.0 * r, (-30.0, -20.0, -10.0, -40.0)),
     )
     # Four validation protocols: model selection on spike timing needs more than two traces
     # (Γ of a single 14-spike step jumps by 0.07 per spike).
@@ -212,4 +284,5 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         _step(f"fi_{a:.2f}R", a * r, delay=50, dur=500, tail=0)
         for a in (0.8, 1.2, 1.6, 2.0, 2.4, 2.8)
     )
-    return ProtocolSet(train, validation, test, fi)
+    dc = tuple(dc_hold(float(v)) for v in range(-100, 1, 5))
+    return ProtocolSet(train, validation, test, fi, dc)

@@ -62,6 +62,9 @@ class FullCellRig:
         self.stim.delay = 0.0
         self.stim.dur = 1e12
         self.stim.amp = 0.0
+        # The holds' voltage clamp: off (no current, no conductance) unless a protocol holds.
+        self.clamp = h.SEClamp(soma_seg)
+        self.clamp.dur1 = 0.0
         self.soma_segs = [seg for sec in self.cell.soma for seg in sec]
         self._v = h.Vector().record(soma_seg._ref_v)
         self._i_stim = h.Vector().record(self.stim._ref_i)
@@ -85,12 +88,23 @@ class FullCellRig:
         self.state.save()
 
     def run(self, waveform_nA: np.ndarray, progress: Progress | None = None,
-            progress_offset: float = 0.0, stop_at_spike: bool = False) -> dict[str, np.ndarray]:
-        """Simulate one stimulus (current per step) from the settled state."""
+            progress_offset: float = 0.0, stop_at_spike: bool = False,
+            holds: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Simulate one stimulus (current per step) from the settled state; ``holds`` (from
+        :meth:`Protocol.hold_waveforms`) clamps the soma where ``on``. ``i_stim_nA`` is all
+        the current injected at the soma, the clamp's included, so the balance stays exact."""
         h = self.h
         n = len(waveform_nA)
         vec = h.Vector(np.asarray(waveform_nA, dtype=float))
         vec.play(self.stim._ref_amp, self.dt_ms)
+        clamp_vecs = []
+        if holds is not None:
+            on, level = holds
+            # Between holds the series resistance is 1e9 MOhm: the clamp passes < 1e-7 nA.
+            clamp_vecs = [h.Vector(np.where(on, 1e-3, 1e9)), h.Vector(np.asarray(level, float))]
+            clamp_vecs[0].play(self.clamp._ref_rs, self.dt_ms)
+            clamp_vecs[1].play(self.clamp._ref_amp1, self.dt_ms)
+            self.clamp.dur1 = 1e9
         h.finitialize(self.spec.v_init_mV)
         # restore(1) keeps the event queue finitialize just built, so the play events fire.
         self.state.restore(1)
@@ -108,8 +122,16 @@ class FullCellRig:
             if stop_at_spike and self.cell.soma_seg.v > SPIKE_THRESHOLD_mV:
                 break
         vec.play_remove()
+        for cv in clamp_vecs:
+            cv.play_remove()
+        self.clamp.dur1 = 0.0
         v = np.array(self._v)
         i_stim = np.array(self._i_stim)
+        if holds is not None:
+            # The current the implicit step applied, (level - v_new) / rs, exactly; the
+            # recorded i is evaluated before the step and is off by dv / rs (1e-7 nA).
+            rs = np.asarray(clamp_vecs[0])[: len(v) - 1]
+            i_stim[1:] += (np.asarray(holds[1])[: len(v) - 1] - v[1:]) / rs
         i_mem = np.sum([np.array(x) for x in self._i_mem], axis=0)
         i_axial = i_mem - i_stim
         v[0] = self.v_rest_mV
@@ -196,7 +218,8 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
             meta["offset_nA"] = offset_nA
         if not (path.exists() and _meta_matches(path, meta)):
             t0 = time.perf_counter()
-            data = rig.run(p.waveform_nA(rig.dt_ms) + offset_nA, prog, offset)
+            data = rig.run(p.waveform_nA(rig.dt_ms) + offset_nA, prog, offset,
+                           holds=p.hold_waveforms(rig.dt_ms))
             meta["wall_s"] = time.perf_counter() - t0
             save_npz_atomic(path, data, meta)
         offset += p.duration_ms
@@ -277,6 +300,30 @@ class Dataset:
             names.append(meta["protocol"]["name"])
             metas.append(meta)
         return cls(names, traces, metas)
+
+
+def dc_iv(paths: Sequence[Path], average_ms: float | None = None) -> dict[str, list[float]]:
+    """The full cell's steady-state axial current at each held level, from the "dc" split:
+    the mean over the last ``average_ms`` (default ``protocols.DC_AVERAGE_MS``) of each hold.
+
+    The mean, because above about -50 mV the clamped soma makes the dendrites fire, and their
+    current oscillates instead of settling. ``v_mV`` is the soma's mean voltage there, which
+    the clamp's series resistance leaves a few µV off the level. Returns {"level_mV",
+    "v_mV", "i_axial_nA"} (lists, sorted by level; empty for no paths).
+    """
+    from reducer.protocols import DC_AVERAGE_MS
+
+    avg = DC_AVERAGE_MS if average_ms is None else float(average_ms)
+    rows = []
+    ds = Dataset.load([Path(p) for p in paths])
+    for tr, meta in zip(ds.traces, ds.meta, strict=True):
+        (start, dur, level), = meta["protocol"]["params"]["holds"]
+        t = tr["t_ms"]
+        late = (t > start + dur - avg) & (t <= start + dur)
+        rows.append((float(level), float(np.mean(tr["v_soma_mV"][late])),
+                     float(np.mean(tr["i_axial_nA"][late]))))
+    rows.sort()
+    return {k: [r[j] for r in rows] for j, k in enumerate(("level_mV", "v_mV", "i_axial_nA"))}
 
 
 def sensitivity_path(out_dir: Path, protocol_name: str, offset_pA: float) -> Path:

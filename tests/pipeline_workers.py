@@ -18,7 +18,7 @@ def balance_check(spec, protocol: dict, settle_ms: float = 50.0) -> dict[str, An
     terms = axial_current_from_ri(rig.cell)
     vecs = [(h.Vector().record(c._ref_v), h.Vector().record(s._ref_v), ri) for c, s, ri in terms]
     p = Protocol.from_dict(protocol)
-    data = rig.run(p.waveform_nA(rig.dt_ms))
+    data = rig.run(p.waveform_nA(rig.dt_ms), holds=p.hold_waveforms(rig.dt_ms))
     i_ri = np.zeros_like(data["i_axial_nA"])
     for vc, vs, ri in vecs:
         i_ri += (np.array(vc) - np.array(vs)) / ri

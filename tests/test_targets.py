@@ -12,6 +12,7 @@ from reducer.isolated import run_isolated
 from reducer.protocols import Protocol, default_protocols
 from reducer.targets import (
     Dataset,
+    dc_iv,
     generate_targets,
     parse_sensitivity,
     sensitivity_offsets_pA,
@@ -49,11 +50,43 @@ def test_axial_current_balance(cell):
     np.testing.assert_allclose(d["i_stim_nA"][1:], w, atol=1e-12)
 
 
+def test_holds_clamp_the_soma_and_keep_the_current_balance():
+    """A step with two somatic voltage-clamp holds: the soma sits at each level, the clamp's
+    current counts as injected current, and the axial current still equals the ri() form."""
+    spec = load_cell_spec(MODELS / "ball_and_stick")
+    p = Protocol("held", "step", 80.0, dict(delay_ms=5, dur_ms=70, amp_nA=0.4,
+                                            holds=[[20.0, 15.0, -20.0], [50.0, 10.0, -40.0]]))
+    out = run_isolated("tests.pipeline_workers:balance_check", spec=spec, protocol=p.to_dict())
+    d, dt = out["data"], out["meta"]["dt_ms"]
+    t = d["t_ms"]
+    on, level = p.hold_waveforms(dt)
+    # sample k + 1 is the state after step k, which the clamp drove to level[k]
+    held = np.flatnonzero(on)[5:] + 1  # after the clamp's first few steps
+    np.testing.assert_allclose(d["v_soma_mV"][held], level[held - 1], atol=0.05)
+    # Where the clamp passes more than 1 nA (15-30 nA in the step that jumps the soma to a
+    # level) the balance holds to 1e-8 of that current (measured 6e-9); elsewhere to 1e-9 nA.
+    err = np.abs(d["i_axial_nA"][1:] - out["i_axial_ri_nA"][1:])
+    big = np.abs(d["i_stim_nA"][1:]) > 1.0
+    assert err[~big].max() <= 1e-9, err[~big].max()
+    assert np.all(err[big] <= 1e-8 * np.abs(d["i_stim_nA"][1:][big]))
+    # the clamp's current is in i_stim while it holds, and nothing of it between holds
+    w = p.waveform_nA(dt)
+    free = ~on
+    np.testing.assert_allclose(d["i_stim_nA"][1:][free], w[free], atol=1e-6)
+    assert np.max(np.abs(d["i_stim_nA"][1:][on] - w[on])) > 0.1
+    # free firing before and after the holds
+    assert np.max(d["v_soma_mV"][(t > 5) & (t < 20)]) > 0.0
+    assert np.max(d["v_soma_mV"][(t > 62) & (t < 75)]) > 0.0
+    with pytest.raises(ValueError, match="hold"):
+        Protocol("bad", "step", 50.0, dict(delay_ms=0, dur_ms=50, amp_nA=0.1,
+                                           holds=[[40.0, 20.0, -20.0]]))
+
+
 def test_generate_targets_writes_and_resumes(tmp_path):
     spec = load_cell_spec(MODELS / "ball_and_stick")
     ps = default_protocols(0.1, scale="small")
     res = generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=2)
-    assert set(res["splits"]) == {"train", "validation", "test", "fi"}
+    assert set(res["splits"]) == {"train", "validation", "test", "fi", "dc"}
     for split, paths in res["splits"].items():
         assert len(paths) == len(ps.splits()[split])
         ds = Dataset.load(paths)
@@ -63,11 +96,23 @@ def test_generate_targets_writes_and_resumes(tmp_path):
                 assert tr[key].shape == (n,)
             assert meta["dt_ms"] == 0.025 and meta["cell_hash"] == spec.content_hash()
             assert meta["neuron_version"] and meta["celsius_degC"] == spec.celsius
-            # settled start: no relaxation at the beginning of the trace
-            assert abs(tr["v_soma_mV"][1] - tr["v_soma_mV"][0]) < 1e-6
+            # settled start: no relaxation at the beginning of the trace (a DC hold clamps
+            # the soma from the first step)
+            if split != "dc":
+                assert abs(tr["v_soma_mV"][1] - tr["v_soma_mV"][0]) < 1e-6
             assert abs(tr["v_soma_mV"][0] - meta["v_rest_mV"]) < 1e-12
     soma = res["soma"]
     assert soma["area_um2"] > 0 and {m["name"] for m in soma["mechanisms"]} >= {"hh"}
+    # DC I-V: the dendrite is passive, so its steady current into the soma is linear in the
+    # held voltage, G (v_rest - V), with G > 0
+    dc = dc_iv(res["splits"]["dc"])
+    assert dc["level_mV"] == [-90.0, -60.0, -30.0, 0.0]
+    np.testing.assert_allclose(dc["v_mV"], dc["level_mV"], atol=0.05)  # 24 nA x 1 kOhm at 0 mV
+    slope, icpt = np.polyfit(dc["v_mV"], dc["i_axial_nA"], 1)
+    assert slope < -1e-4  # at least 0.1 nS
+    np.testing.assert_allclose(np.polyval([slope, icpt], dc["v_mV"]), dc["i_axial_nA"],
+                               atol=1e-6)
+    assert abs(-icpt / slope - ds.meta[0]["v_rest_mV"]) < 1.0
     # resume: files are reused (same mtime), nothing is simulated again
     paths = [p for v in res["splits"].values() for p in v]
     mtimes = [p.stat().st_mtime_ns for p in paths]
@@ -138,6 +183,11 @@ def test_protocol_sets_are_disjoint_and_held_out():
     max_step = max(p.params["amp_nA"] for p in ps.train if p.kind == "step")
     assert any(p.kind == "step" and p.params["amp_nA"] > max_step for p in ps.test)
     assert any("out of distribution" in p.note for p in ps.test)
+    # holds (somatic voltage clamp) only in training, where they cover -40 .. -10 mV
+    levels = {h[2] for p in ps.train for h in p.params.get("holds", ())}
+    assert levels == {-40.0, -30.0, -20.0, -10.0}
+    with pytest.raises(ValueError, match="holds belong in training"):
+        type(ps)(ps.train, ps.validation, ps.test + (ps.train[-1],))
 
 
 def test_waveforms():
