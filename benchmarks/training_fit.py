@@ -9,6 +9,9 @@ reports held-out protocols only. This script gives the comparable number: the hy
 simulated closed loop in JAX (the exported NEURON mechanism agrees with it to ~1e-7 mV, see
 ``metrics.json`` ``jax_vs_neuron``) on every training and validation protocol of the run, and
 compared with the full cell. Writes ``<run>/training_fit.json`` and prints a table.
+
+Protocols that hold the soma (somatic voltage clamp, ``holds``) are left out and listed under
+``skipped``: replaying a clamp's current into another cell is not a current-clamp protocol.
 """
 
 from __future__ import annotations
@@ -42,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     out = {}
     for split in ("train", "validation"):
         ds = Dataset.load([Path(f) for f in targets["splits"][split]])
+        keep = [k for k, m in enumerate(ds.meta) if not m["protocol"]["params"].get("holds")]
+        skipped = [ds.names[k] for k in range(len(ds.names)) if k not in keep]
+        ds = Dataset([ds.names[k] for k in keep], [ds.traces[k] for k in keep],
+                     [ds.meta[k] for k in keep])
         ev = closed_loop_metrics(cell, pad_dataset(ds), dt_ms)
-        out[split] = {"mean": {k: ev["summary"].get(k) for k in KEYS},
+        out[split] = {"mean": {k: ev["summary"].get(k) for k in KEYS}, "skipped": skipped,
                       "per_protocol": [{"name": r["name"], **{k: r.get(k) for k in KEYS}}
                                        for r in ev["per_protocol"]]}
         print(f"\n{split}\n\n| protocol | V RMSE (mV) | subthreshold RMSE (mV) | Γ(4 ms) | "
@@ -53,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             g = "–" if g is None or g != g else f"{g:.3f}"
             print(f"| {r['name']} | {r['v_rmse_mV']:.2f} | {r['subthreshold_rmse_mV']:.2f} | {g} "
                   f"| {r['n_spikes_ref']} / {r['n_spikes_model']} |")
+        if skipped:
+            print(f"\n(left out, the soma is held: {', '.join(skipped)})")
     tmp = args.run / "training_fit.json.tmp"
     tmp.write_text(json.dumps(out, indent=1))
     tmp.replace(args.run / "training_fit.json")

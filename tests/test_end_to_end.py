@@ -95,8 +95,12 @@ def test_training_fit_benchmark(run_dir):
     targets = json.loads((run_dir / "data" / "targets.json").read_text())
     for split in ("train", "validation"):
         names = sorted(os.path.basename(f)[:-4] for f in targets["splits"][split])
-        assert sorted(p["name"] for p in fit[split]["per_protocol"]) == names
+        held = sorted(n for n in names if n.startswith("train_hold"))
+        assert sorted(fit[split]["skipped"]) == held  # the soma is clamped there
+        assert sorted(p["name"] for p in fit[split]["per_protocol"]) == sorted(
+            set(names) - set(held))
         assert 0.0 <= fit[split]["mean"]["subthreshold_rmse_mV"] < 3.0
+    assert fit["train"]["skipped"] == ["train_hold_1.6R"]
     assert "| **mean** |" in r.stdout
 
 
