@@ -44,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     cell = HybridCell.for_soma(model, build_membrane(soma), soma)
     out = {}
     for split in ("train", "validation"):
-        ds = Dataset.load([Path(f) for f in targets["splits"][split]])
-        keep = [k for k, m in enumerate(ds.meta) if not m["protocol"]["params"].get("holds")]
-        skipped = [ds.names[k] for k in range(len(ds.names)) if k not in keep]
-        ds = Dataset([ds.names[k] for k in keep], [ds.traces[k] for k in keep],
-                     [ds.meta[k] for k in keep])
+        ds, skipped = Dataset.load([Path(f) for f in targets["splits"][split]]).free_running()
         ev = closed_loop_metrics(cell, pad_dataset(ds), dt_ms)
         out[split] = {"mean": {k: ev["summary"].get(k) for k in KEYS}, "skipped": skipped,
                       "per_protocol": [{"name": r["name"], **{k: r.get(k) for k in KEYS}}

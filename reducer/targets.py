@@ -290,6 +290,16 @@ class Dataset:
     traces: list[dict[str, np.ndarray]]
     meta: list[dict[str, Any]]
 
+    def free_running(self) -> tuple[Dataset, list[str]]:
+        """The protocols during which nothing clamps the soma (no ``holds``), and the names of
+        those left out. Replaying a hold's injected current, the clamp's, into another cell is
+        not a current-clamp protocol."""
+        keep = [k for k, m in enumerate(self.meta)
+                if not m.get("protocol", {}).get("params", {}).get("holds")]
+        held = [n for k, n in enumerate(self.names) if k not in keep]
+        return Dataset([self.names[k] for k in keep], [self.traces[k] for k in keep],
+                       [self.meta[k] for k in keep]), held
+
     @classmethod
     def load(cls, paths: list[Path]) -> Dataset:
         names, traces, metas = [], [], []

@@ -923,11 +923,8 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
     # floor (DESIGN.md) is fitted to free-running recordings, whose clamp transients a filter
     # bank cannot follow, and the closed loop replays injected current, which for a hold is
     # the clamp's (tens of nA at its onset): both use the free-running protocols only.
-    free = [k for k, m in enumerate(train_ds.meta)
-            if not m.get("protocol", {}).get("params", {}).get("holds")]
-    train_free = train if len(free) == len(train_ds.names) else pad_dataset(Dataset(
-        [train_ds.names[k] for k in free], [train_ds.traces[k] for k in free],
-        [train_ds.meta[k] for k in free]))
+    free_ds, held = train_ds.free_running()
+    train_free = pad_dataset(free_ds) if held else train
     val = pad_dataset(val_ds)
     hist_path = work_dir / "history.json"
     history: dict[str, Any] = json.loads(hist_path.read_text()) if hist_path.exists() else {}

@@ -142,6 +142,44 @@ def test_extrapolation_rows_make_the_current_linear_below_the_data(data):
     assert departure(held) < 0.1 * departure(free)
 
 
+def test_dc_rows_pull_the_steady_state_current_to_the_full_cells(data):
+    """With DC rows the readout's steady-state current approaches the clamped full cell's."""
+    pd = T.pad_dataset(data["train"])
+    v_rest, i_rest = data["v_rest"], data["i_rest"]
+    ax = T.init_mixed(dataclasses.replace(SMALL, seed=2))
+    w = pd.mask[:, 1:].astype(jnp.float64)
+    v_dc = [-40.0, -30.0, -20.0]
+    i_dc = [0.05, -0.10, -0.30]  # a DC I-V the training traces alone do not pin down
+
+    def error(model):
+        return max(abs(float(model.current_nA(v, model.steady_state(v))) - i)
+                   for v, i in zip(v_dc, i_dc, strict=True))
+
+    free = T.fit_readout(ax, pd, DT_MS, 1e-9, v_rest, i_rest, spec=T._LossSpec(w))
+    fitted = T.fit_readout(ax, pd, DT_MS, 1e-9, v_rest, i_rest,
+                           spec=T._LossSpec(w, 0.0, 0.0, v_dc, i_dc, 10.0))
+    assert error(fitted) < 0.2 * error(free)
+    # the resting current stays an exact constraint
+    assert float(fitted.current_nA(v_rest, fitted.steady_state(v_rest))) == pytest.approx(
+        i_rest, abs=1e-12)
+
+
+def test_held_samples_get_the_hold_weight(data):
+    """Only the samples taken while a hold clamps the soma are scaled (sample k + 1 follows
+    step k, which the clamp drove where on[k])."""
+    ds = data["train"]
+    pd = T.pad_dataset(ds)
+    w = np.asarray(pd.mask[:, 1:], dtype=float)
+    out = np.asarray(T._weight_holds(jnp.asarray(w), ds, DT_MS, 0.01))
+    k = ds.names.index("train_hold_1.6R")
+    on = T.Protocol.from_dict(ds.meta[k]["protocol"]).hold_waveforms(DT_MS)[0]
+    assert on.sum() > 0
+    np.testing.assert_array_equal(out[k, : on.size][on], 0.01 * w[k, : on.size][on])
+    np.testing.assert_array_equal(out[k, : on.size][~on], w[k, : on.size][~on])
+    others = [j for j in range(len(ds.names)) if j != k]
+    np.testing.assert_array_equal(out[others], w[others])
+
+
 def test_selection_counts_spikes_in_the_stimulus_window_like_the_report(data):
     pd = T.pad_dataset(data["val"])
     ev = T.closed_loop_metrics(_cell(data, T.init_mixed(SMALL)), pd, DT_MS)
