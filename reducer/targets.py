@@ -128,8 +128,8 @@ class FullCellRig:
         v = np.array(self._v)
         i_stim = np.array(self._i_stim)
         if holds is not None:
-            # The current the implicit step applied, (level - v_new) / rs, exactly; the
-            # recorded i is evaluated before the step and is off by dv / rs (1e-7 nA).
+            # The clamp's current from the new voltage, (level - v_new) / rs: what the
+            # implicit step applied (the clamp is linear in v).
             rs = np.asarray(clamp_vecs[0])[: len(v) - 1]
             i_stim[1:] += (np.asarray(holds[1])[: len(v) - 1] - v[1:]) / rs
         i_mem = np.sum([np.array(x) for x in self._i_mem], axis=0)
@@ -318,7 +318,7 @@ def dc_iv(paths: Sequence[Path], average_ms: float | None = None) -> dict[str, l
 
     The mean, because above about -50 mV the clamped soma makes the dendrites fire, and their
     current oscillates instead of settling. ``v_mV`` is the soma's mean voltage there, which
-    the clamp's series resistance leaves a few µV off the level. Returns {"level_mV",
+    the clamp's series resistance leaves up to tens of µV off the level. Returns {"level_mV",
     "v_mV", "i_axial_nA"} (lists, sorted by level; empty for no paths).
     """
     from reducer.protocols import DC_AVERAGE_MS

@@ -437,8 +437,10 @@ def _dc_rows(axial: GatedAxialCurrent, spec: _LossSpec, v_rest: float, i_rest: f
 
     The recordings rarely hold the soma above -45 mV for long, so without these rows the
     steady-state current is unconstrained there; on the CA1 cell it came out inward (+2 nA
-    at -25 mV, where the full cell's is -0.6 nA) and strong synaptic input could park the
-    reduced soma near -20 mV. Together the rows count like ``dc_weight`` x the data samples.
+    at -25 mV, where the full cell's is -0.6 nA). These rows alone did not keep strong
+    synaptic input from parking the reduced soma near -20 mV; with the held training steps
+    (reducer.protocols) they did. Together the rows count like ``dc_weight`` x the data
+    samples.
     """
     v = jnp.asarray(spec.dc_v_mV, dtype=jnp.float64)
     z = jax.vmap(axial.steady_state)(v)
