@@ -104,6 +104,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from reducer.isolated import run_isolated
+    from reducer.metrics import longest_depolarised_ms
     from reducer.pipeline import finished_run
     from reducer.synaptic import SynapticDrive
     from reducer.targets import sensitivity_offsets_pA
@@ -137,8 +138,8 @@ def main() -> int:
         window = plan.window_ms
         row = {"drive": plan.drive, "seed": plan.seed, "weights_uS": r["weights_uS"],
                "n_events": r["n_events"], "mean_g_uS": r["mean_g_uS"],
-               "full_longest_depolarised_ms": _metrics(t, r["full"], r["full"],
-                                                       window)["longest_depolarised_ms"],
+               "full_longest_depolarised_ms": longest_depolarised_ms(t, r["full"],
+                                                                     window_ms=window),
                "exports": {k: _metrics(t, r["full"], v, window)
                            for k, v in r["exports"].items()},
                "full_cell_perturbed": []}
