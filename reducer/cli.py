@@ -50,8 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--starts", type=int, default=1,
                    help="train this many seeds (--seed, --seed + 1, ...) and keep the one with "
                         "the best validation score; each start costs one training stage's time")
-    p.add_argument("--protocols", choices=["default", "small"], default="default",
-                   help="stimulus set: 'small' is a short set for smoke tests")
+    p.add_argument("--protocols", choices=["default", "default+synaptic", "small",
+                                           "small+synaptic"], default="default",
+                   help="stimulus set: 'small' is a short set for smoke tests; '+synaptic' adds "
+                        "training under somatic synaptic drive (better under synaptic input, "
+                        "see README)")
     p.add_argument("--workers", type=int, default=2,
                    help="parallel NEURON processes for the full-cell simulations")
     p.add_argument("--settle-ms", type=float, default=500.0,

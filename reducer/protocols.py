@@ -54,6 +54,12 @@ class Protocol:
             if len(h) != 3 or not (h[0] >= 0 and h[1] > 0 and h[0] + h[1] <= self.duration_ms):
                 raise ValueError(f"protocol {self.name!r}: a hold is [start_ms, dur_ms, level_mV] "
                                  f"inside the protocol's {self.duration_ms} ms, got {h!r}")
+        syn = self.params.get("synapses")
+        if syn is not None:
+            drive = self.synaptic_drive(-70.0)[0]  # checks the fields
+            if drive.delay_ms + drive.dur_ms > self.duration_ms:
+                raise ValueError(f"protocol {self.name!r}: its synaptic input ends at "
+                                 f"{drive.delay_ms + drive.dur_ms} ms, after the protocol")
 
     def n_steps(self, dt_ms: float) -> int:
         return int(round(self.duration_ms / dt_ms))
@@ -126,6 +132,30 @@ class Protocol:
             level[k] = v
         return on, level
 
+    def synaptic_drive(self, v_rest_mV: float):
+        """(SynapticDrive, weights_uS) of ``params["synapses"]`` for a cell resting at
+        ``v_rest_mV``, or None.
+
+        ``params["synapses"]`` holds the fields of :class:`~reducer.synaptic.SynapticDrive`
+        and ``rheobase_nA``: the drive is set, as in the synaptic benchmark, by the mean
+        synaptic current at rest in units of that rheobase. The full cell's synaptic current
+        is recorded as injected current (``i_stim_nA``), so for training such a protocol is a
+        current clamp with a current the full cell shaped: spikes under a shunting
+        conductance, which injected current alone never gives.
+        """
+        syn = self.params.get("synapses")
+        if syn is None:
+            return None
+        from reducer.synaptic import SynapticDrive
+
+        fields = {k: v for k, v in syn.items() if k != "rheobase_nA"}
+        try:
+            drive = SynapticDrive(**fields)
+            rheobase_nA = float(syn["rheobase_nA"])
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"protocol {self.name!r}: bad synapses {syn!r} ({exc})") from exc
+        return drive, drive.weights_uS(rheobase_nA, v_rest_mV)
+
     def stimulus_window_ms(self) -> tuple[float, float] | None:
         """(start, end) of the stimulus in ms, where spike metrics are counted; None for a
         multistep (several windows) or a protocol without ``delay_ms`` / ``dur_ms``."""
@@ -161,9 +191,11 @@ class ProtocolSet:
     def __post_init__(self):
         for split in ("validation", "test", "fi_steps"):
             for p in getattr(self, split):
-                if p.params.get("holds"):
-                    raise ValueError(f"protocol {p.name!r} holds the soma: holds belong in "
-                                     f"training, the reduced cells in {split} get current only")
+                for key, what in (("holds", "holds the soma"), ("synapses", "has synapses")):
+                    if p.params.get(key):
+                        raise ValueError(f"protocol {p.name!r} {what}: that belongs in "
+                                         f"training, the reduced cells in {split} get current "
+                                         "only")
 
     def splits(self) -> dict[str, tuple[Protocol, ...]]:
         return {
@@ -196,6 +228,16 @@ def _held_step(name, amp, levels_mV, delay=50.0, free_ms=90.0, hold_ms=60.0, tai
                       "there and after release")
 
 
+def _synaptic(name, r, drive, seed, delay=50.0, dur=700.0, tail=50.0):
+    """Somatic Poisson excitation and inhibition (two ExpSyn, see :mod:`reducer.synaptic`)
+    whose mean current at rest is ``drive`` rheobases ``r``; no current is injected."""
+    syn = {"drive": float(drive), "seed": int(seed), "delay_ms": float(delay),
+           "dur_ms": float(dur), "tail_ms": float(tail), "rheobase_nA": float(r)}
+    return Protocol(name, "step", delay + dur + tail,
+                    {"delay_ms": delay, "dur_ms": dur, "amp_nA": 0.0, "synapses": syn},
+                    note="spikes under a shunting synaptic conductance (recorded as current)")
+
+
 DC_HOLD_MS = 600.0  # each DC level is held this long ...
 DC_AVERAGE_MS = 200.0  # ... and its axial current averaged over the last this many ms
 
@@ -213,9 +255,16 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
 
     Args:
         rheobase_nA: smallest step amplitude (of a 300 ms step) that makes the cell spike.
-        scale: "default" (about 5 s of training stimulus) or "small" (short protocols for tests).
+        scale: "default" (about 5 s of training stimulus) or "small" (short protocols for
+            tests); "+synaptic" (e.g. "default+synaptic") adds training under somatic
+            synaptic drive (:func:`_synaptic`), for cells meant to be driven by synapses.
     """
     r = float(rheobase_nA)
+    scale, plus, extra = scale.partition("+")
+    if plus and extra != "synaptic":
+        raise ValueError(f"unknown protocol set {scale + plus + extra!r}; the only addition "
+                         "is '+synaptic'")
+    synaptic = bool(plus)
     if scale == "small":
         train = (
             _step("train_step_1.6R", 1.6 * r, delay=20, dur=150, tail=30),
@@ -224,7 +273,8 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
                                                          sigma_nA=0.6 * r, tau_ms=3.0, seed=11)),
             _held_step("train_hold_1.6R", 1.6 * r, (-20.0,), delay=20, free_ms=50, hold_ms=30,
                        tail=30),
-        )
+        ) + ((_synaptic("train_syn_3R", r, 3.0, seed=101, delay=20, dur=150, tail=30),)
+             if synaptic else ())
         validation = (_step("val_step_2R", 2.0 * r, delay=20, dur=150, tail=30),)
         test = (
             _step("test_step_2.4R", 2.4 * r, delay=20, dur=200, tail=30,
@@ -256,6 +306,12 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         _held_step("train_hold_1.8R", 1.8 * r, (-40.0, -30.0, -20.0, -10.0)),
         _held_step("train_hold_2.0R", 2.0 * r, (-30.0, -20.0, -10.0, -40.0)),
     )
+    if synaptic:
+        # Shunted spikes: under synaptic conductance the axial current after a spike differs
+        # by up to 1.5 nA from that after a spike under injected current. The synaptic
+        # benchmark's drives are 1.5, 2.5, 3.5 R with event seeds 0 and 1; these are others.
+        train += (_synaptic("train_syn_2R", r, 2.0, seed=101),
+                  _synaptic("train_syn_3R", r, 3.0, seed=102))
     # Four validation protocols: model selection on spike timing needs more than two traces
     # (Γ of a single 14-spike step jumps by 0.07 per spike).
     validation = (

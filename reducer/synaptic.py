@@ -102,23 +102,52 @@ class SynapticDrive:
 
 
 class _SomaSynapses:
-    """Two ExpSyn on a segment, fed the drive's events at every ``finitialize`` while armed."""
+    """Two ExpSyn on a segment (excitation, inhibition), silent until :meth:`arm` gives them a
+    drive; while armed, every ``finitialize`` queues the drive's events.
 
-    def __init__(self, h, seg, drive: SynapticDrive, weights_uS: tuple[float, float]):
+    Created silent (weight 0, no events) they add exactly nothing to the cell, so a rig can
+    keep them from the start and its saved state stays valid whether a protocol uses them or
+    not (a SaveState only restores into the structure it was saved from).
+    """
+
+    def __init__(self, h, seg, drive: SynapticDrive | None = None,
+                 weights_uS: tuple[float, float] = (0.0, 0.0)):
         self.syns, self.netcons, self.g_recs = [], [], []
-        for tau, e, w in ((drive.tau_exc_ms, drive.e_exc_mV, weights_uS[0]),
-                          (drive.tau_inh_ms, drive.e_inh_mV, weights_uS[1])):
+        for _ in range(2):
             syn = h.ExpSyn(seg)
-            syn.tau, syn.e = tau, e
             nc = h.NetCon(None, syn)
-            nc.weight[0] = w
+            nc.weight[0] = 0.0
             self.syns.append(syn)
             self.netcons.append(nc)
             self.g_recs.append(h.Vector().record(syn._ref_g))
-        self.times = drive.event_times_ms()
+        self.times: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self.armed = False
         # Events are queued by finitialize's handler; disarmed while a rig settles to rest.
         self._fih = h.FInitializeHandler(1, self._queue)
+        if drive is not None:
+            self.arm(drive, weights_uS)
+
+    def arm(self, drive: SynapticDrive, weights_uS: tuple[float, float]) -> None:
+        """Give the synapses this drive's kinetics, weights and event times."""
+        self.set_parameters(drive, weights_uS)
+        self.times = drive.event_times_ms()
+        self.armed = True
+
+    def set_parameters(self, drive: SynapticDrive, weights_uS: tuple[float, float]) -> None:
+        """Time constants, reversal potentials and weights. Call it again after a
+        ``SaveState.restore``: that restores every variable of a point process with a
+        NET_RECEIVE block, ExpSyn's tau and e included."""
+        for syn, nc, tau, e, w in zip(self.syns, self.netcons,
+                                      (drive.tau_exc_ms, drive.tau_inh_ms),
+                                      (drive.e_exc_mV, drive.e_inh_mV), weights_uS, strict=True):
+            syn.tau, syn.e = tau, e
+            nc.weight[0] = w
+
+    def disarm(self) -> None:
+        """No further events (after the next finitialize) and zero weights."""
+        self.armed = False
+        for nc in self.netcons:
+            nc.weight[0] = 0.0
 
     def _queue(self) -> None:
         if not self.armed:
@@ -126,6 +155,22 @@ class _SomaSynapses:
         for nc, times in zip(self.netcons, self.times, strict=True):
             for t in times:
                 nc.event(float(t))
+
+    def current_in_nA(self, v_mV: np.ndarray, dt_ms: float) -> np.ndarray:
+        """Synaptic current into the cell per sample: entry k is what the step from k-1 to k
+        applied, ``g (e - v_k)`` with the conductance that step used (entry 0 is 0).
+
+        A fixed step delivers the events, computes the current with that conductance and the
+        new voltage (the implicit step, exact as ExpSyn is linear in v), then decays g by
+        ``exp(-dt/tau)`` before it is recorded: so the conductance used is the recorded one
+        times ``exp(dt/tau)``.
+        """
+        v = np.asarray(v_mV, dtype=float)
+        out = np.zeros(len(v))
+        for syn, rec in zip(self.syns, self.g_recs, strict=True):
+            g = np.asarray(rec)[1: len(v)] * np.exp(dt_ms / float(syn.tau))
+            out[1:] += g * (float(syn.e) - v[1:])
+        return out
 
     def close(self) -> None:
         """Remove the synapses (before their section goes: NEURON crashes on stale records)."""
@@ -157,26 +202,24 @@ def synaptic_worker(spec, export_dirs: dict[str, str], drives: list[dict], rheob
     results: list[dict[str, Any]] = []
     n_full = len(plans) * (1 + 2 * len(offsets_pA))
     prog = Progress(n_full, "full cell, synaptic input", min_interval_s=0.0)
+    syn = rig.synapses  # the rig's own two ExpSyn, silent between runs
     for plan in plans:
         w = plan.weights_uS(rheobase_nA, v_rest_mV)
-        syn = _SomaSynapses(h, rig.cell.soma_seg, plan, w)
-        rig.settle()  # the synapses are part of the saved state now
-        syn.armed = True
         n = int(round(plan.tstop_ms / dt))
         res: dict[str, Any] = {"drive": plan.to_dict(), "weights_uS": list(w),
-                               "n_events": [len(t) for t in syn.times], "mean_g_uS": {},
-                               "full_perturbed": {}, "exports": {}}
-        res["full"] = rig.run(np.zeros(n))["v_soma_mV"]
+                               "n_events": [len(t) for t in plan.event_times_ms()],
+                               "mean_g_uS": {}, "full_perturbed": {}, "exports": {}}
+        res["full"] = rig.run(np.zeros(n), synapses=(plan, w))["v_soma_mV"]
         res["mean_g_uS"]["full"] = syn.mean_g_uS(plan.window_ms, dt)
         prog.update(prog.done + 1, f"drive {plan.drive:g}")
         for off in offsets_pA:
             for sign in (-1.0, 1.0):
                 res["full_perturbed"][sign * off] = rig.run(
-                    np.full(n, sign * off * 1e-3))["v_soma_mV"]
+                    np.full(n, sign * off * 1e-3), synapses=(plan, w))["v_soma_mV"]
                 prog.update(prog.done + 1, f"drive {plan.drive:g}, {sign * off:+g} pA")
-        syn.close()
         results.append(res)
     prog.close()
+    syn.close()
     _delete_sections(h, rig.cell.sections)
     rig = None
 
@@ -189,7 +232,6 @@ def synaptic_worker(spec, export_dirs: dict[str, str], drives: list[dict], rheob
         v_rec = h.Vector().record(seg._ref_v)
         for plan, res in zip(plans, results, strict=True):
             syn = _SomaSynapses(h, seg, plan, tuple(res["weights_uS"]))
-            syn.armed = True
             _run(h, info["v_init_mV"], plan.tstop_ms)
             res["exports"][label] = np.array(v_rec)
             res["mean_g_uS"][label] = syn.mean_g_uS(plan.window_ms, dt)

@@ -69,6 +69,11 @@ class FullCellRig:
         self._v = h.Vector().record(soma_seg._ref_v)
         self._i_stim = h.Vector().record(self.stim._ref_i)
         self._i_mem = [h.Vector().record(seg._ref_i_membrane_) for seg in self.soma_segs]
+        # Somatic synapses for protocols with ``synapses``: silent (they add exactly nothing)
+        # unless a run arms them, and present from the start so the saved state fits every run.
+        from reducer.synaptic import _SomaSynapses
+
+        self.synapses = _SomaSynapses(h, soma_seg)
         self.settle()
 
     def settle(self) -> None:
@@ -89,10 +94,14 @@ class FullCellRig:
 
     def run(self, waveform_nA: np.ndarray, progress: Progress | None = None,
             progress_offset: float = 0.0, stop_at_spike: bool = False,
-            holds: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+            holds: tuple[np.ndarray, np.ndarray] | None = None,
+            synapses: tuple[Any, tuple[float, float]] | None = None) -> dict[str, np.ndarray]:
         """Simulate one stimulus (current per step) from the settled state; ``holds`` (from
-        :meth:`Protocol.hold_waveforms`) clamps the soma where ``on``. ``i_stim_nA`` is all
-        the current injected at the soma, the clamp's included, so the balance stays exact."""
+        :meth:`Protocol.hold_waveforms`) clamps the soma where ``on``; ``synapses`` (a
+        :class:`~reducer.synaptic.SynapticDrive` and its weights in µS) drives the soma's
+        two ExpSyn. ``i_stim_nA`` is all the current injected at the soma, the clamp's and
+        the synapses' included, so the balance stays exact and replaying ``i_stim_nA`` as a
+        current clamp gives the same trace."""
         h = self.h
         n = len(waveform_nA)
         vec = h.Vector(np.asarray(waveform_nA, dtype=float))
@@ -105,9 +114,14 @@ class FullCellRig:
             clamp_vecs[0].play(self.clamp._ref_rs, self.dt_ms)
             clamp_vecs[1].play(self.clamp._ref_amp1, self.dt_ms)
             self.clamp.dur1 = 1e9
+        if synapses is not None:
+            self.synapses.arm(*synapses)
         h.finitialize(self.spec.v_init_mV)
-        # restore(1) keeps the event queue finitialize just built, so the play events fire.
+        # restore(1) keeps the event queue finitialize just built, so the play events fire
+        # (and the synapses' events).
         self.state.restore(1)
+        if synapses is not None:
+            self.synapses.set_parameters(*synapses)  # restore reset them to the saved ones
         h.t = 0.0
         h.frecord_init()
         chunk = max(1, int(round(20.0 / self.dt_ms)))
@@ -125,6 +139,7 @@ class FullCellRig:
         for cv in clamp_vecs:
             cv.play_remove()
         self.clamp.dur1 = 0.0
+        self.synapses.disarm()
         v = np.array(self._v)
         i_stim = np.array(self._i_stim)
         if holds is not None:
@@ -133,7 +148,11 @@ class FullCellRig:
             rs = np.asarray(clamp_vecs[0])[: len(v) - 1]
             i_stim[1:] += (np.asarray(holds[1])[: len(v) - 1] - v[1:]) / rs
         i_mem = np.sum([np.array(x) for x in self._i_mem], axis=0)
+        # i_membrane_ holds the synapses' current (they are membrane currents, electrodes are
+        # not), so the axial current is taken before it joins the injected current.
         i_axial = i_mem - i_stim
+        if synapses is not None:
+            i_stim = i_stim + self.synapses.current_in_nA(v, self.dt_ms)
         v[0] = self.v_rest_mV
         i_stim[0] = 0.0
         i_axial[0] = self.i_axial_rest_nA
@@ -219,7 +238,8 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
         if not (path.exists() and _meta_matches(path, meta)):
             t0 = time.perf_counter()
             data = rig.run(p.waveform_nA(rig.dt_ms) + offset_nA, prog, offset,
-                           holds=p.hold_waveforms(rig.dt_ms))
+                           holds=p.hold_waveforms(rig.dt_ms),
+                           synapses=p.synaptic_drive(rig.v_rest_mV))
             meta["wall_s"] = time.perf_counter() - t0
             save_npz_atomic(path, data, meta)
         offset += p.duration_ms
