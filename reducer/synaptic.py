@@ -14,6 +14,11 @@ carry over. This module tests that, in NEURON, with NEURON's built-in ``ExpSyn``
 * the very same event times go to the full cell (settled as for the targets) and to each
   exported reduced cell, and, as a self-check, to the full cell with a constant ± offset
   current added (how reproducible its spike times are under this input).
+
+The same synapses can drive the full cell in training (``--protocols default+synaptic``,
+:func:`reducer.protocols.default_protocols`): spikes under a shunting conductance, whose
+axial current no injected-current trace shows. ``FullCellRig`` then records the synapses'
+current as injected current (:meth:`SomaSynapses.current_in_nA`).
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ class SynapticDrive:
         return dataclasses.asdict(self)
 
 
-class _SomaSynapses:
+class SomaSynapses:
     """Two ExpSyn on a segment (excitation, inhibition), silent until :meth:`arm` gives them a
     drive; while armed, every ``finitialize`` queues the drive's events.
 
@@ -231,7 +236,7 @@ def synaptic_worker(spec, export_dirs: dict[str, str], drives: list[dict], rheob
         seg = getattr(rc, info["soma_section"])(0.5)
         v_rec = h.Vector().record(seg._ref_v)
         for plan, res in zip(plans, results, strict=True):
-            syn = _SomaSynapses(h, seg, plan, tuple(res["weights_uS"]))
+            syn = SomaSynapses(h, seg, plan, tuple(res["weights_uS"]))
             _run(h, info["v_init_mV"], plan.tstop_ms)
             res["exports"][label] = np.array(v_rec)
             res["mean_g_uS"][label] = syn.mean_g_uS(plan.window_ms, dt)

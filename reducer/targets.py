@@ -71,9 +71,9 @@ class FullCellRig:
         self._i_mem = [h.Vector().record(seg._ref_i_membrane_) for seg in self.soma_segs]
         # Somatic synapses for protocols with ``synapses``: silent (they add exactly nothing)
         # unless a run arms them, and present from the start so the saved state fits every run.
-        from reducer.synaptic import _SomaSynapses
+        from reducer.synaptic import SomaSynapses
 
-        self.synapses = _SomaSynapses(h, soma_seg)
+        self.synapses = SomaSynapses(h, soma_seg)
         self.settle()
 
     def settle(self) -> None:
