@@ -7,6 +7,9 @@ do while the soma stays depolarised and after it is released, which free-running
 show for long; the learned current is otherwise unconstrained there and can hold the reduced
 soma near -20 mV (depolarisation block) under strong synaptic input.
 
+A training protocol may instead drive the soma with synapses (``synapses``; the ``+synaptic``
+sets): their current is recorded as injected current, and shows shunted spikes.
+
 A :class:`Protocol` is plain data (JSON-able) and renders to a per-step current array with
 :meth:`Protocol.waveform_nA`. Amplitudes of the default sets are multiples of the cell's
 rheobase, so the same recipe drives a small and a large cell into comparable regimes.
