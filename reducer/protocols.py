@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from reducer.synaptic import SynapticDrive
+
 KINDS = ("step", "ramp", "ou_noise", "chirp", "multistep")
 
 
@@ -149,8 +151,6 @@ class Protocol:
         syn = self.params.get("synapses")
         if syn is None:
             return None
-        from reducer.synaptic import SynapticDrive
-
         fields = {k: v for k, v in syn.items() if k != "rheobase_nA"}
         try:
             drive = SynapticDrive(**fields)

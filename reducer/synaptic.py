@@ -212,9 +212,9 @@ def synaptic_worker(spec, export_dirs: dict[str, str], drives: list[dict], rheob
         w = plan.weights_uS(rheobase_nA, v_rest_mV)
         n = int(round(plan.tstop_ms / dt))
         res: dict[str, Any] = {"drive": plan.to_dict(), "weights_uS": list(w),
-                               "n_events": [len(t) for t in plan.event_times_ms()],
                                "mean_g_uS": {}, "full_perturbed": {}, "exports": {}}
         res["full"] = rig.run(np.zeros(n), synapses=(plan, w))["v_soma_mV"]
+        res["n_events"] = [len(t) for t in syn.times]  # the events that run queued
         res["mean_g_uS"]["full"] = syn.mean_g_uS(plan.window_ms, dt)
         prog.update(prog.done + 1, f"drive {plan.drive:g}")
         for off in offsets_pA:

@@ -33,6 +33,7 @@ import numpy as np
 
 from reducer.progress import Progress, log
 from reducer.protocols import Protocol, ProtocolSet
+from reducer.synaptic import SomaSynapses
 
 SPIKE_THRESHOLD_mV = -20.0
 
@@ -71,8 +72,6 @@ class FullCellRig:
         self._i_mem = [h.Vector().record(seg._ref_i_membrane_) for seg in self.soma_segs]
         # Somatic synapses for protocols with ``synapses``: silent (they add exactly nothing)
         # unless a run arms them, and present from the start so the saved state fits every run.
-        from reducer.synaptic import SomaSynapses
-
         self.synapses = SomaSynapses(h, soma_seg)
         self.settle()
 
