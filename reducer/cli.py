@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stimulus set: 'small' is a short set for smoke tests; '+synaptic' adds "
                         "training under somatic synaptic drive (better under synaptic input, "
                         "see README)")
+    p.add_argument("--no-holds", action="store_false", dest="holds",
+                   help="leave out the training steps that hold the soma depolarised and the "
+                        "DC I-V (about 1 min less); they stop the reduced cell locking near "
+                        "-20 mV under strong input, and cost accuracy on a cell whose reduced "
+                        "model does not lock: check with benchmarks/synaptic_input.py "
+                        "(see README)")
     p.add_argument("--workers", type=int, default=2,
                    help="parallel NEURON processes for the full-cell simulations")
     p.add_argument("--settle-ms", type=float, default=500.0,
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                           use_table=args.use_table, coreneuron=args.coreneuron,
                           timing_repeats_full=args.timing_repeats,
                           sensitivity=args.sensitivity, starts=args.starts,
-                          train=cfg)
+                          holds=args.holds, train=cfg)
         out = args.out or Path("runs") / spec.name
         run_pipeline(spec, out, opts, force=args.force)
     except ReduceCellError as exc:

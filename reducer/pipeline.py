@@ -54,6 +54,8 @@ class RunOptions:
     # or pA ("2pA"); see reducer.targets.parse_sensitivity.
     sensitivity: tuple[str, ...] = ("0.3%", "1%")
     starts: int = 1
+    # The held-depolarised training steps and the DC I-V (reducer.protocols.default_protocols).
+    holds: bool = True
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +67,8 @@ class RunOptions:
         d = self.to_dict()
         for k in ("workers", "coreneuron", "timing_repeats_full", "timing_repeats_reduced"):
             d.pop(k)
+        if d["holds"]:  # the default; run folders from before the option stay resumable
+            d.pop("holds")
         return d
 
 
@@ -158,7 +162,7 @@ class Run:
         return cal
 
     def protocols(self, rheobase_nA: float) -> ProtocolSet:
-        return default_protocols(rheobase_nA, self.opt.protocol_scale)
+        return default_protocols(rheobase_nA, self.opt.protocol_scale, self.opt.holds)
 
     def targets(self, ps: ProtocolSet, rheobase_nA: float) -> dict[str, Any]:
         from reducer.targets import generate_targets, sensitivity_offsets_pA
@@ -260,7 +264,8 @@ def finished_run(run_dir: str | Path) -> tuple[Any, dict[str, Any], ProtocolSet,
         spec = pickle.load(f)
     info = json.loads((run_dir / "run.json").read_text())
     cal = json.loads((run_dir / "calibration.json").read_text())
-    ps = default_protocols(cal["rheobase_nA"], info["options"]["protocol_scale"])
+    ps = default_protocols(cal["rheobase_nA"], info["options"]["protocol_scale"],
+                           info["options"].get("holds", True))
     return spec, info, ps, _timing_protocol(ps)
 
 

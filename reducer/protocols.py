@@ -253,7 +253,8 @@ def dc_hold(level_mV: float, hold_ms: float = DC_HOLD_MS) -> Protocol:
                     note="steady-state axial current under somatic voltage clamp")
 
 
-def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet:
+def default_protocols(rheobase_nA: float, scale: str = "default",
+                      holds: bool = True) -> ProtocolSet:
     """The standard protocol set, with amplitudes in units of the cell's rheobase.
 
     Args:
@@ -261,6 +262,9 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         scale: "default" (about 5 s of training stimulus) or "small" (short protocols for
             tests); "+synaptic" (e.g. "default+synaptic") adds training under somatic
             synaptic drive (:func:`_synaptic`), for cells meant to be driven by synapses.
+        holds: keep the training steps that hold the soma depolarised and the DC I-V
+            (``dc`` split). They stop the reduced CA1 cell locking near -20 mV under strong
+            input; on a cell whose reduced model never locks they cost accuracy (README).
     """
     r = float(rheobase_nA)
     scale, plus, extra = scale.partition("+")
@@ -288,7 +292,7 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         )
         fi = tuple(_step(f"fi_{a:.2f}R", a * r, delay=20, dur=200, tail=10) for a in (1.5, 2.5))
         dc = tuple(dc_hold(v, hold_ms=300.0) for v in (-90.0, -60.0, -30.0, 0.0))
-        return ProtocolSet(train, validation, test, fi, dc)
+        return _without_holds(ProtocolSet(train, validation, test, fi, dc), holds)
     if scale != "default":
         raise ValueError(f"unknown protocol scale {scale!r}")
     # Steps at four amplitudes: the firing rate (and its adaptation) must be learned across the
@@ -344,4 +348,12 @@ def default_protocols(rheobase_nA: float, scale: str = "default") -> ProtocolSet
         for a in (0.8, 1.2, 1.6, 2.0, 2.4, 2.8)
     )
     dc = tuple(dc_hold(float(v)) for v in range(-100, 1, 5))
-    return ProtocolSet(train, validation, test, fi, dc)
+    return _without_holds(ProtocolSet(train, validation, test, fi, dc), holds)
+
+
+def _without_holds(ps: ProtocolSet, holds: bool) -> ProtocolSet:
+    """``ps`` as it is, or without the protocols that clamp the soma (``holds=False``)."""
+    if holds:
+        return ps
+    return dataclasses.replace(ps, train=tuple(p for p in ps.train if not p.params.get("holds")),
+                               dc_holds=())

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,10 +204,15 @@ def test_resume_with_other_options_is_refused(run_dir):
 
 
 def test_several_starts_export_the_best_validated_seed(tmp_path):
+    # also the --no-holds path: no protocol that clamps the soma is simulated or trained on
     r = reduce_cell("ball_and_stick", "--out", "run", *FAST, "--starts", "2", "--seed", "3",
-                    "--sensitivity", "0", cwd=tmp_path)
+                    "--sensitivity", "0", "--no-holds", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "run"
+    targets = json.loads((run / "data" / "targets.json").read_text())
+    assert targets["splits"]["train"] and not targets["splits"].get("dc")
+    assert not any("hold" in Path(f).name for f in targets["splits"]["train"])
+    assert json.loads((run / "run.json").read_text())["options"]["holds"] is False
     starts = json.loads((run / "train" / "starts.json").read_text())
     assert [s["seed"] for s in starts["starts"]] == [3, 4]
     kept = starts["kept"]
@@ -258,7 +264,7 @@ def test_help_documents_every_option():
     assert r.returncode == 0
     for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
                 "--force", "--biophysics", "--template", "--sensitivity", "--starts",
-                "--coreneuron"):
+                "--coreneuron", "--no-holds"):
         assert opt in r.stdout
 
 
@@ -269,6 +275,10 @@ def test_coreneuron_does_not_change_what_a_run_resumes_from():
     # Adding --coreneuron to a finished run redoes only the export: it is not a result option,
     # but it changes the export's digest (so an export without the CoreNEURON library is redone).
     assert RunOptions(coreneuron=True).result_shaping() == RunOptions().result_shaping()
+    # --no-holds changes the training set; with the default, run.json reads as it did before
+    # the option existed, so older run folders resume
+    assert "holds" not in RunOptions().result_shaping()
+    assert RunOptions(holds=False).result_shaping()["holds"] is False
     model = init_mixed(TrainConfig(n_states=3, n_hidden=2, n_gated=1))
     assert _model_digest(model, False, True) != _model_digest(model, False, False)
     assert _model_digest(model, False) == _model_digest(model, False, False)

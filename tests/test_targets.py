@@ -247,6 +247,13 @@ def test_protocol_sets_are_disjoint_and_held_out():
         type(ps)(ps.train, ps.validation + (syn[0],), ps.test)
     with pytest.raises(ValueError, match="only addition is '\\+synaptic'"):
         default_protocols(0.3, "default+holds")
+    # --no-holds: the same set without the protocols that clamp the soma
+    for scale in ("default", "small+synaptic"):
+        full, bare = default_protocols(0.3, scale), default_protocols(0.3, scale, holds=False)
+        assert bare.train == tuple(p for p in full.train if not p.params.get("holds"))
+        assert len(bare.train) < len(full.train) and full.dc_holds and not bare.dc_holds
+        assert (bare.validation, bare.test, bare.fi_steps) == (full.validation, full.test,
+                                                                full.fi_steps)
 
 
 def test_waveforms():
