@@ -106,7 +106,7 @@ def main() -> int:
     from reducer.isolated import run_isolated
     from reducer.metrics import longest_depolarised_ms
     from reducer.pipeline import finished_run
-    from reducer.synaptic import SynapticDrive
+    from reducer.synaptic import STUCK_MS, SynapticDrive, stuck_depolarised
     from reducer.targets import sensitivity_offsets_pA
 
     run = args.run.resolve()
@@ -166,8 +166,9 @@ def main() -> int:
                 g is not None for g in ok) else None,
             "n_gamma_4ms": sum(g is not None for g in ok),
             "n_conditions": len(rows),
-            "n_blocked": sum(r["exports"][label]["longest_depolarised_ms"] > 50.0 and
-                             r["full_longest_depolarised_ms"] <= 50.0 for r in rows)}
+            "n_blocked": sum(stuck_depolarised(r["full_longest_depolarised_ms"],
+                                               r["exports"][label]["longest_depolarised_ms"])
+                             for r in rows)}
     tmp = run / "synaptic_input.json.tmp"
     tmp.write_text(json.dumps(out, indent=1))
     tmp.replace(run / "synaptic_input.json")
@@ -191,7 +192,7 @@ def main() -> int:
     for label, m in out["mean"].items():
         print(f"\n{label}: mean Γ(4 ms) {_fmt(m['gamma_4ms'], '.3f')} over "
               f"{m['n_gamma_4ms']} of {m['n_conditions']} conditions; stuck depolarised "
-              f"(> 50 ms above −40 mV where the full cell is not) in {m['n_blocked']}")
+              f"(> {STUCK_MS:g} ms above −40 mV where the full cell is not) in {m['n_blocked']}")
     return 0
 
 

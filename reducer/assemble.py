@@ -21,6 +21,7 @@ from reducer.report import (
     SpeedTimings,
     TrainingSummary,
     perturbation_label,
+    stuck_message,
     write_report,
 )
 from reducer.timestep import timestep_check
@@ -127,7 +128,8 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
             "dt or CVode).")
     data = ReportData(cell_name=run.spec.name, provenance=prov, heldout=heldout, speed=speed,
                       learned_curves=learned_curves(result.model), fi_curve=fi_curve,
-                      training=training, notes=notes, timestep_check=ts_check)
+                      training=training, notes=notes, timestep_check=ts_check,
+                      synaptic_check=val.get("synaptic_check"))
     write_report(run.out, data)
     metrics = json.loads((run.out / "metrics.json").read_text())
     _print_summary(metrics)
@@ -180,5 +182,14 @@ def _print_summary(m: dict[str, Any]) -> None:
         log(f"  on the {rep['n_protocols']} protocol(s) where the full cell keeps gamma(4 ms) >= "
             f"{rep['min_full_cell_gamma_4ms']:g} with {perturbation_label(rep)} added: "
             f"gamma(4 ms) {f(rep.get('gamma_4ms'))} (defined on {rep['n_gamma_4ms']})")
+    sc = m.get("synaptic_check")
+    if sc:
+        for c in sc["conditions"]:
+            log(f"  synaptic drive {c['drive']:g}x rheobase, seed {c['seed']}: gamma(4 ms) "
+                f"{f(c['gamma_4ms'])}, spikes {c['n_spikes_reduced']}/{c['n_spikes_full']}, "
+                f"longest above -40 mV {c['longest_depolarised_ms_reduced']:.1f} ms (full "
+                f"{c['longest_depolarised_ms_full']:.1f} ms)")
+        if sc["n_stuck"]:
+            log(f"WARNING: {stuck_message(sc)}")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

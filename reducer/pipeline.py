@@ -221,21 +221,40 @@ class Run:
             stamp.write_text(digest)
         return dirs
 
-    def validate(self, ps: ProtocolSet, export_dirs: dict[str, Path]) -> dict[str, Any]:
+    def validate(self, ps: ProtocolSet, export_dirs: dict[str, Path],
+                 cal: dict[str, Any]) -> dict[str, Any]:
         from reducer.validate import run_validation
 
         path = self.out / "validation.pkl"
+        res = None
         if path.exists():
             with open(path, "rb") as f:
                 cached = pickle.load(f)
             if cached.get("exports") == {k: _export_id(v) for k, v in export_dirs.items()}:
-                return cached
-        timing = _timing_protocol(ps)
-        res = run_validation(self.spec, export_dirs, list(ps.test) + list(ps.fi_steps), timing,
-                             self.opt.timing_repeats_full, self.opt.timing_repeats_reduced)
-        res["exports"] = {k: _export_id(v) for k, v in export_dirs.items()}
+                res = cached
+                if "synaptic_check" in res:
+                    return res
+        if res is None:
+            timing = _timing_protocol(ps)
+            res = run_validation(self.spec, export_dirs, list(ps.test) + list(ps.fi_steps),
+                                 timing, self.opt.timing_repeats_full,
+                                 self.opt.timing_repeats_reduced)
+            res["exports"] = {k: _export_id(v) for k, v in export_dirs.items()}
+            _write_pickle(path, res)
+        res["synaptic_check"] = self.synaptic_check(export_dirs["reduced"], cal)
         _write_pickle(path, res)
         return res
+
+    def synaptic_check(self, export_dir: Path, cal: dict[str, Any]) -> dict[str, Any]:
+        """Depolarisation block under strong synaptic input (:func:`reducer.synaptic.
+        synaptic_check`): what the held-depolarised training steps prevent on CA1, and what a
+        ``--no-holds`` run must be checked for."""
+        from reducer.synaptic import CHECK_DRIVES, CHECK_SEEDS, synaptic_check
+
+        log(f"synaptic check: somatic synaptic drive {', '.join(f'{d:g}' for d in CHECK_DRIVES)}"
+            f"x rheobase, {len(CHECK_SEEDS)} seeds, full cell and reduced cell in NEURON")
+        return synaptic_check(self.spec, export_dir, cal["rheobase_nA"], cal["v_rest_mV"],
+                              settle_ms=self.opt.settle_ms)
 
 
 def _model_digest(model, use_table: bool, coreneuron: bool = False) -> str:
@@ -291,7 +310,7 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
     targets = run.stage("targets", lambda: run.targets(ps, cal["rheobase_nA"]))
     result = run.stage("train", lambda: run.train(targets, cal))
     exports = run.stage("export", lambda: run.export(targets, result))
-    val = run.stage("validate", lambda: run.validate(ps, exports))
+    val = run.stage("validate", lambda: run.validate(ps, exports, cal))
     metrics = run.stage("report", lambda: assemble_report(run, ps, targets, result, exports,
                                                           val, cal))
     total = time.perf_counter() - t_start

@@ -286,6 +286,8 @@ class ReportData:
         training: optional loss histories and wall times.
         notes: free-form remarks shown in the report and kept in metrics.json.
         timestep_check: optional fixed-step vs ODE comparison (:mod:`reducer.timestep`).
+        synaptic_check: optional depolarisation-block check under synaptic input
+            (:func:`reducer.synaptic.synaptic_check`).
     """
 
     cell_name: str
@@ -297,6 +299,7 @@ class ReportData:
     training: TrainingSummary | None = None
     notes: list[str] = field(default_factory=list)
     timestep_check: dict[str, Any] | None = None
+    synaptic_check: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.heldout:
@@ -488,6 +491,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "baseline": dict(summarise(base)) if base else None,
         "jax_vs_neuron": jax_summary,
         "timestep_check": data.timestep_check,
+        "synaptic_check": data.synaptic_check,
         "speed": speed,
         "fi_curve": None
         if fi is None
@@ -873,6 +877,40 @@ def _jax_table(metrics: dict[str, Any]) -> str:
     )
 
 
+def stuck_message(check: dict[str, Any]) -> str:
+    """What a stuck reduced cell in the synaptic check means, and what to do."""
+    n, total = check["n_stuck"], len(check["conditions"])
+    return (f"under strong synaptic input the reduced cell stays above -40 mV for over 50 ms "
+            f"where the full cell keeps firing ({n} of {total} conditions): it locks into "
+            "depolarisation block. A run made with --no-holds should be made again without "
+            "it; otherwise try --protocols default+synaptic or another --seed (README).")
+
+
+def _synaptic_html(metrics: dict[str, Any]) -> str:
+    sc = metrics.get("synaptic_check")
+    if not sc:
+        return ""
+    rows = [[_fmt(c["drive"], 2), c["seed"], _fmt(c["gamma_4ms"]),
+             f"{c['n_spikes_full']} / {c['n_spikes_reduced']}",
+             f"{c['longest_depolarised_ms_full']:.1f} / {c['longest_depolarised_ms_reduced']:.1f}",
+             "yes" if c["stuck"] else "no"] for c in sc["conditions"]]
+    d = sc["drive"]
+    parts = [
+        "<h2>Synaptic input (depolarisation-block check)</h2>",
+        "<p class='note'>Both cells in NEURON under the same somatic Poisson excitation "
+        f"({d['exc_rate_hz']:g} Hz, ExpSyn tau {d['tau_exc_ms']:g} ms) and inhibition "
+        f"({d['inh_rate_hz']:g} Hz, tau {d['tau_inh_ms']:g} ms) for {d['dur_ms']:g} ms; drive "
+        "= mean synaptic current at rest in rheobases. Stuck: the reduced cell stays above "
+        "−40 mV for over 50 ms where the full cell does not. More conditions: "
+        "benchmarks/synaptic_input.py.</p>",
+        _table(["drive (× rheobase)", "seed", "Γ(4 ms)", "spikes full / reduced",
+                "longest above −40 mV, full / reduced (ms)", "stuck"], rows, left_cols=0),
+    ]
+    if sc["n_stuck"]:
+        parts.append(f"<p><b>Warning:</b> {html.escape(stuck_message(sc))}</p>")
+    return "".join(parts)
+
+
 def _training_html(metrics: dict[str, Any], figures: dict[str, bytes]) -> str:
     tr = metrics["training"]
     if tr is None:
@@ -915,6 +953,7 @@ def _render_html(data: ReportData, metrics: dict[str, Any], figures: dict[str, b
         _protocol_table(metrics),
         "<h2>Speed (NEURON)</h2>",
         _speed_table(metrics),
+        _synaptic_html(metrics),
         _jax_table(metrics),
         "<h2>Traces</h2>",
     ]

@@ -29,7 +29,22 @@ from typing import Any
 
 import numpy as np
 
+from reducer.metrics import compare_traces, longest_depolarised_ms
 from reducer.progress import Progress
+
+# The run's own check (the validate stage of reduce-cell): the strongest drive of
+# benchmarks/synaptic_input.py with both of its seeds. There the reduced CA1 cell trained
+# without the held-depolarised steps locked near -20 mV for 130-210 ms (README).
+CHECK_DRIVES = (3.5,)
+CHECK_SEEDS = (0, 1)
+# A spike spends about a millisecond above -40 mV; a cell in depolarisation block, hundreds.
+STUCK_MS = 50.0
+
+
+def stuck_depolarised(full_longest_ms: float, model_longest_ms: float) -> bool:
+    """The model stays above -40 mV for more than :data:`STUCK_MS` at a stretch where the full
+    cell does not (both from :func:`reducer.metrics.longest_depolarised_ms`)."""
+    return model_longest_ms > STUCK_MS and full_longest_ms <= STUCK_MS
 
 
 @dataclass(frozen=True)
@@ -244,3 +259,43 @@ def synaptic_worker(spec, export_dirs: dict[str, str], drives: list[dict], rheob
         del v_rec, seg
         rc = None
     return {"dt_ms": dt, "drives": results}
+
+
+def synaptic_check(spec, export_dir, rheobase_nA: float, v_rest_mV: float,
+                   settle_ms: float = 500.0, dur_ms: float = 1000.0) -> dict[str, Any]:
+    """The full cell and the exported reduced cell under strong somatic synaptic drive
+    (:data:`CHECK_DRIVES` x :data:`CHECK_SEEDS`), in a fresh NEURON process: does the reduced
+    cell lock into depolarisation block where the full cell keeps firing?
+
+    Returns {"drive": the shared SynapticDrive fields, "conditions": [{"drive", "seed",
+    "gamma_4ms" (None where undefined), "n_spikes_full", "n_spikes_reduced",
+    "longest_depolarised_ms_full", "longest_depolarised_ms_reduced", "stuck"}], "n_stuck"}.
+    """
+    from reducer.isolated import run_isolated
+
+    plans = [SynapticDrive(drive=d, seed=s, dur_ms=dur_ms) for d in CHECK_DRIVES
+             for s in CHECK_SEEDS]
+    res = run_isolated("reducer.synaptic:synaptic_worker", spec=spec,
+                       export_dirs={"reduced": str(export_dir)},
+                       drives=[p.to_dict() for p in plans], rheobase_nA=rheobase_nA,
+                       v_rest_mV=v_rest_mV, offsets_pA=[], settle_ms=settle_ms)
+    dt = res["dt_ms"]
+    conditions = []
+    for plan, r in zip(plans, res["drives"], strict=True):
+        full, red = np.asarray(r["full"]), np.asarray(r["exports"]["reduced"])
+        n = min(len(full), len(red))
+        t = np.arange(n) * dt
+        m = compare_traces(t, full[:n], red[:n], plan.window_ms)
+        lf = longest_depolarised_ms(t, full[:n], window_ms=plan.window_ms)
+        lr = longest_depolarised_ms(t, red[:n], window_ms=plan.window_ms)
+        g = float(m["gamma_4ms"])
+        conditions.append({"drive": plan.drive, "seed": plan.seed,
+                           "gamma_4ms": g if np.isfinite(g) else None,
+                           "n_spikes_full": int(m["n_spikes_ref"]),
+                           "n_spikes_reduced": int(m["n_spikes_model"]),
+                           "longest_depolarised_ms_full": lf,
+                           "longest_depolarised_ms_reduced": lr,
+                           "stuck": stuck_depolarised(lf, lr)})
+    shared = {k: v for k, v in plans[0].to_dict().items() if k not in ("drive", "seed")}
+    return {"drive": shared, "conditions": conditions,
+            "n_stuck": sum(c["stuck"] for c in conditions)}

@@ -65,6 +65,14 @@ def test_outputs_and_metrics(run_dir):
     assert step["n_spikes_ode"] == step["n_spikes_fixed"]
     assert 0.0 <= ts["max_spike_shift_ms"] < 2.0
     assert "Time step" in html
+    # the depolarisation-block check under strong synaptic input: the full cell fires there,
+    # and this easy cell's reduced model does not lock
+    sc = m["synaptic_check"]
+    assert [(c["drive"], c["seed"]) for c in sc["conditions"]] == [(3.5, 0), (3.5, 1)]
+    for c in sc["conditions"]:
+        assert c["n_spikes_full"] > 0 and c["longest_depolarised_ms_full"] < 50.0
+        assert c["stuck"] is False and c["n_spikes_reduced"] > 0
+    assert sc["n_stuck"] == 0 and "depolarisation-block check" in html
 
 
 def test_jax_and_neuron_simulate_the_same_reduced_model(run_dir):

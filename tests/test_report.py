@@ -342,3 +342,41 @@ def test_bad_input_is_refused():
         ReportData("c", d.provenance, [d.heldout[0], d.heldout[0]], d.speed)
     with pytest.raises(ValueError, match="held-out"):
         ReportData("c", d.provenance, [], d.speed)
+
+
+def _synaptic_check(longest_reduced_ms):
+    from reducer.synaptic import SynapticDrive, stuck_depolarised
+
+    drive = {k: v for k, v in SynapticDrive(drive=3.5).to_dict().items()
+             if k not in ("drive", "seed")}
+    conds = [{"drive": 3.5, "seed": s, "gamma_4ms": 0.9, "n_spikes_full": 60,
+              "n_spikes_reduced": 61, "longest_depolarised_ms_full": 1.9,
+              "longest_depolarised_ms_reduced": lr,
+              "stuck": stuck_depolarised(1.9, lr)} for s, lr in enumerate(longest_reduced_ms)]
+    return {"drive": drive, "conditions": conds, "n_stuck": sum(c["stuck"] for c in conds)}
+
+
+def test_synaptic_check_is_shown_and_a_stuck_cell_is_warned_about(tmp_path):
+    from reducer.synaptic import stuck_depolarised
+
+    # a spike spends ~1 ms above -40 mV; stuck means > 50 ms where the full cell is not
+    assert stuck_depolarised(1.9, 130.0) and not stuck_depolarised(1.9, 2.3)
+    assert not stuck_depolarised(80.0, 130.0)
+    d = _data(with_extras=False)
+    d.synaptic_check = _synaptic_check([2.3, 2.1])
+    json_path, html_path = write_report(tmp_path / "ok", d)
+    m = _no_nan(json_path.read_text())
+    assert m["synaptic_check"]["n_stuck"] == 0 and len(m["synaptic_check"]["conditions"]) == 2
+    page = html_path.read_text()
+    assert "depolarisation-block check" in page and "Warning" not in page
+    d.synaptic_check = _synaptic_check([2.3, 131.0])
+    json_path, html_path = write_report(tmp_path / "stuck", d)
+    assert _no_nan(json_path.read_text())["synaptic_check"]["n_stuck"] == 1
+    page = html_path.read_text()
+    assert "Warning" in page and "1 of 2 conditions" in page and "--no-holds" in page
+
+
+def test_report_without_synaptic_check(tmp_path):
+    json_path, html_path = write_report(tmp_path, _data(with_extras=False))
+    assert _no_nan(json_path.read_text())["synaptic_check"] is None
+    assert "depolarisation-block check" not in html_path.read_text()
