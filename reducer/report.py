@@ -59,6 +59,7 @@ from reducer.metrics import (
     spike_times,
     summarise,
 )
+from reducer.synaptic import STUCK_MS
 
 SCHEMA_VERSION = 2
 
@@ -880,7 +881,8 @@ def _jax_table(metrics: dict[str, Any]) -> str:
 def stuck_message(check: dict[str, Any]) -> str:
     """What a stuck reduced cell in the synaptic check means, and what to do."""
     n, total = check["n_stuck"], len(check["conditions"])
-    return (f"under strong synaptic input the reduced cell stays above -40 mV for over 50 ms "
+    return (f"under strong synaptic input the reduced cell stays above -40 mV for over "
+            f"{STUCK_MS:g} ms "
             f"where the full cell keeps firing ({n} of {total} conditions): it locks into "
             "depolarisation block. A run made with --no-holds should be made again without "
             "it; otherwise try --protocols default+synaptic or another --seed (README).")
@@ -901,7 +903,7 @@ def _synaptic_html(metrics: dict[str, Any]) -> str:
         f"({d['exc_rate_hz']:g} Hz, ExpSyn tau {d['tau_exc_ms']:g} ms) and inhibition "
         f"({d['inh_rate_hz']:g} Hz, tau {d['tau_inh_ms']:g} ms) for {d['dur_ms']:g} ms; drive "
         "= mean synaptic current at rest in rheobases. Stuck: the reduced cell stays above "
-        "−40 mV for over 50 ms where the full cell does not. More conditions: "
+        f"−40 mV for over {STUCK_MS:g} ms where the full cell does not. More conditions: "
         "benchmarks/synaptic_input.py.</p>",
         _table(["drive (× rheobase)", "seed", "Γ(4 ms)", "spikes full / reduced",
                 "longest above −40 mV, full / reduced (ms)", "stuck"], rows, left_cols=0),
