@@ -183,7 +183,9 @@ def _print_summary(m: dict[str, Any]) -> None:
             f"{rep['min_full_cell_gamma_4ms']:g} with {perturbation_label(rep)} added: "
             f"gamma(4 ms) {f(rep.get('gamma_4ms'))} (defined on {rep['n_gamma_4ms']})")
     sc = m.get("synaptic_check")
-    if sc:
+    if sc and sc.get("skipped"):
+        log(f"  synaptic check not run: {sc['skipped']}")
+    elif sc:
         for c in sc["conditions"]:
             log(f"  synaptic drive {c['drive']:g}x rheobase, seed {c['seed']}: gamma(4 ms) "
                 f"{f(c['gamma_4ms'])}, spikes {c['n_spikes_reduced']}/{c['n_spikes_full']}, "

@@ -892,6 +892,9 @@ def _synaptic_html(metrics: dict[str, Any]) -> str:
     sc = metrics.get("synaptic_check")
     if not sc:
         return ""
+    if sc.get("skipped"):
+        return ("<h2>Synaptic input (depolarisation-block check)</h2>"
+                f"<p class='note'>Not run: {html.escape(sc['skipped'])}</p>")
     rows = [[_fmt(c["drive"], 2), c["seed"], _fmt(c["gamma_4ms"]),
              f"{c['n_spikes_full']} / {c['n_spikes_reduced']}",
              f"{c['longest_depolarised_ms_full']:.1f} / {c['longest_depolarised_ms_reduced']:.1f}",

@@ -269,12 +269,19 @@ def synaptic_check(spec, export_dir, rheobase_nA: float, v_rest_mV: float,
 
     Returns {"drive": the shared SynapticDrive fields, "conditions": [{"drive", "seed",
     "gamma_4ms" (None where undefined), "n_spikes_full", "n_spikes_reduced",
-    "longest_depolarised_ms_full", "longest_depolarised_ms_reduced", "stuck"}], "n_stuck"}.
+    "longest_depolarised_ms_full", "longest_depolarised_ms_reduced", "stuck"}], "n_stuck"},
+    with "skipped" (the reason) and no conditions where the drive cannot be set up.
     """
     from reducer.isolated import run_isolated
 
     plans = [SynapticDrive(drive=d, seed=s, dur_ms=dur_ms) for d in CHECK_DRIVES
              for s in CHECK_SEEDS]
+    shared = {k: v for k, v in plans[0].to_dict().items() if k not in ("drive", "seed")}
+    try:
+        for p in plans:
+            p.weights_uS(rheobase_nA, v_rest_mV)
+    except ValueError as exc:  # a resting potential the inhibition does not pull down from
+        return {"drive": shared, "conditions": [], "n_stuck": 0, "skipped": str(exc)}
     res = run_isolated("reducer.synaptic:synaptic_worker", spec=spec,
                        export_dirs={"reduced": str(export_dir)},
                        drives=[p.to_dict() for p in plans], rheobase_nA=rheobase_nA,
@@ -296,6 +303,5 @@ def synaptic_check(spec, export_dir, rheobase_nA: float, v_rest_mV: float,
                            "longest_depolarised_ms_full": lf,
                            "longest_depolarised_ms_reduced": lr,
                            "stuck": stuck_depolarised(lf, lr)})
-    shared = {k: v for k, v in plans[0].to_dict().items() if k not in ("drive", "seed")}
     return {"drive": shared, "conditions": conditions,
             "n_stuck": sum(c["stuck"] for c in conditions)}

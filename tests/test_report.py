@@ -380,3 +380,17 @@ def test_report_without_synaptic_check(tmp_path):
     json_path, html_path = write_report(tmp_path, _data(with_extras=False))
     assert _no_nan(json_path.read_text())["synaptic_check"] is None
     assert "depolarisation-block check" not in html_path.read_text()
+
+
+def test_synaptic_check_skips_a_drive_it_cannot_set_up(tmp_path):
+    """A cell resting above what the inhibition pulls down from gets no check, and a reason,
+    before any NEURON process starts."""
+    from reducer.synaptic import synaptic_check
+
+    sc = synaptic_check(None, tmp_path, rheobase_nA=0.1, v_rest_mV=-20.0)
+    assert sc["conditions"] == [] and sc["n_stuck"] == 0
+    assert "no depolarising current" in sc["skipped"]
+    d = _data(with_extras=False)
+    d.synaptic_check = sc
+    _, html_path = write_report(tmp_path, d)
+    assert "Not run: synaptic drive: at rest (-20.0 mV)" in html_path.read_text()
