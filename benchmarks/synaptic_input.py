@@ -34,10 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
 
-KEYS = ("gamma_4ms", "gamma_2ms", "v_rmse_mV", "subthreshold_rmse_mV", "n_spikes_ref",
-        "n_spikes_model", "rate_ref_hz", "rate_model_hz")
-
-
 def _numbers(kind):
     def parse(text: str) -> list:
         try:
@@ -48,18 +44,6 @@ def _numbers(kind):
             raise argparse.ArgumentTypeError("need at least one value, each >= 0")
         return vals
     return parse
-
-
-def _metrics(t_ms, v_ref, v_model, window) -> dict:
-    from reducer.metrics import compare_traces, longest_depolarised_ms
-
-    n = min(len(v_ref), len(v_model))
-    m = compare_traces(t_ms[:n], v_ref[:n], v_model[:n], window)
-    out = {k: (None if isinstance(m[k], float) and not np.isfinite(m[k]) else m[k])
-           for k in KEYS}
-    out["longest_depolarised_ms"] = longest_depolarised_ms(t_ms[:n], v_model[:n],
-                                                           window_ms=window)
-    return out
 
 
 def _fmt(x, spec=".2f") -> str:
@@ -106,7 +90,7 @@ def main() -> int:
     from reducer.isolated import run_isolated
     from reducer.metrics import longest_depolarised_ms
     from reducer.pipeline import finished_run
-    from reducer.synaptic import STUCK_MS, SynapticDrive, stuck_depolarised
+    from reducer.synaptic import STUCK_MS, SynapticDrive, compare_under_drive, stuck_depolarised
     from reducer.targets import sensitivity_offsets_pA
 
     run = args.run.resolve()
@@ -140,11 +124,11 @@ def main() -> int:
                "n_events": r["n_events"], "mean_g_uS": r["mean_g_uS"],
                "full_longest_depolarised_ms": longest_depolarised_ms(t, r["full"],
                                                                      window_ms=window),
-               "exports": {k: _metrics(t, r["full"], v, window)
+               "exports": {k: compare_under_drive(t, r["full"], v, window)
                            for k, v in r["exports"].items()},
                "full_cell_perturbed": []}
         for off in offsets:
-            pair = [_metrics(t, r["full"], r["full_perturbed"][s * off], window)
+            pair = [compare_under_drive(t, r["full"], r["full_perturbed"][s * off], window)
                     for s in (-1.0, 1.0)]
             g = [p["gamma_4ms"] for p in pair if p["gamma_4ms"] is not None]
             row["full_cell_perturbed"].append(

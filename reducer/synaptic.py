@@ -41,6 +41,22 @@ CHECK_SEEDS = (0, 1)
 STUCK_MS = 50.0
 
 
+COMPARE_KEYS = ("gamma_4ms", "gamma_2ms", "v_rmse_mV", "subthreshold_rmse_mV", "n_spikes_ref",
+                "n_spikes_model", "rate_ref_hz", "rate_model_hz")
+
+
+def compare_under_drive(t_ms, v_ref, v_model, window_ms) -> dict[str, Any]:
+    """:func:`reducer.metrics.compare_traces` over the traces' common length (a non-finite
+    value becomes None: JSON-able), plus the model's ``longest_depolarised_ms`` in the window."""
+    n = min(len(v_ref), len(v_model))
+    t, v_ref, v_model = np.asarray(t_ms)[:n], np.asarray(v_ref)[:n], np.asarray(v_model)[:n]
+    m = compare_traces(t, v_ref, v_model, window_ms)
+    out = {k: (None if isinstance(m[k], float) and not np.isfinite(m[k]) else m[k])
+           for k in COMPARE_KEYS}
+    out["longest_depolarised_ms"] = longest_depolarised_ms(t, v_model, window_ms=window_ms)
+    return out
+
+
 def stuck_depolarised(full_longest_ms: float, model_longest_ms: float) -> bool:
     """The model stays above -40 mV for more than :data:`STUCK_MS` at a stretch where the full
     cell does not (both from :func:`reducer.metrics.longest_depolarised_ms`)."""
@@ -289,15 +305,12 @@ def synaptic_check(spec, export_dir, rheobase_nA: float, v_rest_mV: float,
     dt = res["dt_ms"]
     conditions = []
     for plan, r in zip(plans, res["drives"], strict=True):
-        full, red = np.asarray(r["full"]), np.asarray(r["exports"]["reduced"])
-        n = min(len(full), len(red))
-        t = np.arange(n) * dt
-        m = compare_traces(t, full[:n], red[:n], plan.window_ms)
-        lf = longest_depolarised_ms(t, full[:n], window_ms=plan.window_ms)
-        lr = longest_depolarised_ms(t, red[:n], window_ms=plan.window_ms)
-        g = float(m["gamma_4ms"])
+        t = np.arange(len(r["full"])) * dt
+        m = compare_under_drive(t, r["full"], r["exports"]["reduced"], plan.window_ms)
+        lf = longest_depolarised_ms(t, r["full"], window_ms=plan.window_ms)
+        lr = m["longest_depolarised_ms"]
         conditions.append({"drive": plan.drive, "seed": plan.seed,
-                           "gamma_4ms": g if np.isfinite(g) else None,
+                           "gamma_4ms": m["gamma_4ms"],
                            "n_spikes_full": int(m["n_spikes_ref"]),
                            "n_spikes_reduced": int(m["n_spikes_model"]),
                            "longest_depolarised_ms_full": lf,
