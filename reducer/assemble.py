@@ -20,6 +20,7 @@ from reducer.report import (
     ReportData,
     SpeedTimings,
     TrainingSummary,
+    holds_message,
     perturbation_label,
     stuck_message,
     write_report,
@@ -129,11 +130,25 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     data = ReportData(cell_name=run.spec.name, provenance=prov, heldout=heldout, speed=speed,
                       learned_curves=learned_curves(result.model), fi_curve=fi_curve,
                       training=training, notes=notes, timestep_check=ts_check,
-                      synaptic_check=val.get("synaptic_check"))
+                      synaptic_check=val.get("synaptic_check"), holds=_holds_summary(run))
     write_report(run.out, data)
     metrics = json.loads((run.out / "metrics.json").read_text())
     _print_summary(metrics)
     return metrics
+
+
+def _holds_summary(run) -> dict[str, Any]:
+    """metrics.json's "holds": the option, whether the exported model was trained with the
+    held-depolarised steps, and for "auto" the check that decided it."""
+    from reducer.pipeline import SET_ASIDE
+
+    option, choice = run.opt.holds, run.holds_choice
+    out = {"option": {True: "on", False: "off"}.get(option, option), "used": bool(choice["holds"])}
+    if option == "auto":
+        out["no_holds_check"] = choice["no_holds_check"]
+        if choice["holds"]:
+            out["no_holds_export"] = f"{SET_ASIDE}/export"
+    return out
 
 
 def _perturbed_traces(targets: dict[str, Any]) -> dict[str, dict[float, np.ndarray]]:
@@ -193,5 +208,7 @@ def _print_summary(m: dict[str, Any]) -> None:
                 f"{c['longest_depolarised_ms_full']:.1f} ms)")
         if sc["n_stuck"]:
             log(f"WARNING: {stuck_message(sc)}")
+    if m.get("holds"):
+        log(f"  {holds_message(m['holds'])}")
     log(f"speed in NEURON: full {f(s.get('full_s'))} s, reduced {f(s.get('reduced_s'))} s "
         f"-> {f(s.get('speedup'), 1)}x (soma-only floor {f(s.get('floor_speedup'), 1)}x)")

@@ -55,12 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stimulus set: 'small' is a short set for smoke tests; '+synaptic' adds "
                         "training under somatic synaptic drive (better under synaptic input, "
                         "see README)")
-    p.add_argument("--no-holds", action="store_false", dest="holds",
-                   help="leave out the training steps that hold the soma depolarised and the "
-                        "DC I-V (about 1 min less); they stop the reduced cell locking near "
-                        "-20 mV under strong input, and cost accuracy on a cell whose reduced "
-                        "model does not lock: check with benchmarks/synaptic_input.py "
-                        "(see README)")
+    holds = p.add_mutually_exclusive_group()
+    holds.add_argument("--holds", type=_holds, default="on", metavar="{on,off,auto}",
+                       help="the training steps that hold the soma depolarised, and the DC "
+                            "I-V: they stop the reduced cell locking near -20 mV under strong "
+                            "input, and cost accuracy on a cell whose reduced model does not "
+                            "lock. 'auto' trains without them, runs the synaptic check and "
+                            "trains again with them only if that model locks (the old one is "
+                            "kept in OUT/no_holds; a second training's time when it does)")
+    holds.add_argument("--no-holds", action="store_false", dest="holds",
+                       default=argparse.SUPPRESS,
+                       help="the same as --holds off (about 1 min less than on)")
     p.add_argument("--workers", type=int, default=2,
                    help="parallel NEURON processes for the full-cell simulations")
     p.add_argument("--settle-ms", type=float, default=500.0,
@@ -134,6 +139,14 @@ def _sensitivity(text: str) -> tuple[str, ...]:
         return parse_sensitivity(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{exc}; 0 turns the runs off") from exc
+
+
+def _holds(text: str) -> bool | str:
+    """``--holds``: on -> True, off -> False, auto -> "auto"."""
+    try:
+        return {"on": True, "off": False, "auto": "auto"}[text.lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use on, off or auto") from None
 
 
 def _num_or_str(s: str):

@@ -2,6 +2,9 @@
 
     calibrate  rheobase and input resistance of the full cell (NEURON)   calibration.json
     translate  the soma's .mod files to JAX (fails early if it cannot)
+    holds      only with ``holds="auto"``: targets, train, export without   holds_choice.json
+               the held steps, then the synaptic check; a model that locks  no_holds/
+               is set aside and the stages below train with them
     targets    full-cell simulations of every protocol (NEURON)          data/
     train      baseline, open loop, closed loop (JAX)                    train/
     export     NMODL + hoc template, compiled (trained model, baseline) export/, export_baseline/
@@ -54,8 +57,10 @@ class RunOptions:
     # or pA ("2pA"); see reducer.targets.parse_sensitivity.
     sensitivity: tuple[str, ...] = ("0.3%", "1%")
     starts: int = 1
-    # The held-depolarised training steps and the DC I-V (reducer.protocols.default_protocols).
-    holds: bool = True
+    # The held-depolarised training steps and the DC I-V (reducer.protocols.default_protocols):
+    # True, False, or "auto" (train without them; keep that model unless the synaptic check
+    # finds it locked, else train again with them: Run.choose_holds).
+    holds: bool | str = True
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,7 +72,7 @@ class RunOptions:
         d = self.to_dict()
         for k in ("workers", "coreneuron", "timing_repeats_full", "timing_repeats_reduced"):
             d.pop(k)
-        if d["holds"]:  # the default; run folders from before the option stay resumable
+        if d["holds"] is True:  # the default; run folders from before the option stay resumable
             d.pop("holds")
         return d
 
@@ -107,17 +112,22 @@ class Run:
         self.dt_ms = float(options.dt_ms or spec.dt_ms)
         if force and self.out.exists():
             for name in ("run.json", "cell_spec.pkl", "calibration.json", "data", "train", "export",
-                         "export_baseline", "validation.pkl", "metrics.json", "report.html"):
+                         "export_baseline", "validation.pkl", "metrics.json", "report.html",
+                         HOLDS_CHOICE, SET_ASIDE):
                 p = self.out / name
                 if p.is_dir():
                     shutil.rmtree(p)
                 elif p.exists():
                     p.unlink()
         self.out.mkdir(parents=True, exist_ok=True)
+        if options.holds not in (True, False, "auto"):
+            raise ValueError(f"holds must be True, False or 'auto', got {options.holds!r}")
         self._check_run_file()
         # The exact cell description, for tools that revisit the run (benchmarks/).
         _write_pickle(self.out / "cell_spec.pkl", spec)
         self.timings: dict[str, float] = {}
+        # What "auto" chose (Run.choose_holds); for True / False, the option itself.
+        self.holds_choice: dict[str, Any] = {"option": options.holds, "holds": options.holds}
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -162,7 +172,11 @@ class Run:
         return cal
 
     def protocols(self, rheobase_nA: float) -> ProtocolSet:
-        return default_protocols(rheobase_nA, self.opt.protocol_scale, self.opt.holds)
+        """The protocol set of this run; with ``holds="auto"``, call after :meth:`choose_holds`."""
+        holds = self.holds_choice["holds"]
+        if holds == "auto":
+            raise RuntimeError("holds='auto' is resolved by Run.choose_holds first")
+        return default_protocols(rheobase_nA, self.opt.protocol_scale, holds)
 
     def targets(self, ps: ProtocolSet, rheobase_nA: float) -> dict[str, Any]:
         from reducer.targets import generate_targets, sensitivity_offsets_pA
@@ -170,7 +184,11 @@ class Run:
         data = self.out / "data"
         done = data / "targets.json"
         if done.exists():
-            return json.loads(done.read_text())
+            summary = json.loads(done.read_text())
+            # "auto" asks for the set without holds first, then maybe the set with them: the
+            # simulations already made are reused (generate_targets skips them).
+            if summary.get("protocols") == json.loads(json.dumps(ps.to_dict())):
+                return summary
         res = generate_targets(self.spec, ps, data, dt_ms=self.dt_ms,
                                settle_ms=self.opt.settle_ms, n_workers=self.opt.workers,
                                sensitivity_pA=sensitivity_offsets_pA(self.opt.sensitivity,
@@ -241,9 +259,59 @@ class Run:
                                  self.opt.timing_repeats_reduced)
             res["exports"] = {k: _export_id(v) for k, v in export_dirs.items()}
             _write_pickle(path, res)
-        res["synaptic_check"] = self.synaptic_check(export_dirs["reduced"], cal)
+        if self.holds_choice.get("no_holds_mechanism") == res["exports"]["reduced"]:
+            res["synaptic_check"] = self.holds_choice["no_holds_check"]  # "auto" checked it
+        else:
+            res["synaptic_check"] = self.synaptic_check(export_dirs["reduced"], cal)
         _write_pickle(path, res)
         return res
+
+    def choose_holds(self, cal: dict[str, Any]) -> dict[str, Any]:
+        """``holds="auto"``: train without the held-depolarised steps and keep that model
+        unless the synaptic check finds it locked (:func:`holds_needed`); then set it aside in
+        ``no_holds/`` and let the later stages train with them. The decision is written to
+        ``holds_choice.json`` before anything moves, so a resumed run finishes the same way.
+
+        Returns {"option": "auto", "holds": bool, "no_holds_check": the check,
+        "no_holds_mechanism": the checked export's mechanism}.
+        """
+        path = self.out / HOLDS_CHOICE
+        if path.exists():
+            choice = json.loads(path.read_text())
+        else:
+            r = cal["rheobase_nA"]
+            log("holds auto: training without the held-depolarised steps first, then checking "
+                "that model under strong synaptic input")
+            targets = self.targets(default_protocols(r, self.opt.protocol_scale, False), r)
+            result = self.train(targets, cal)
+            exports = self.export(targets, result)
+            check = self.synaptic_check(exports["reduced"], cal)
+            choice = {"option": "auto", "holds": holds_needed(check), "no_holds_check": check,
+                      "no_holds_mechanism": _export_id(exports["reduced"])}
+            _write_json(path, choice)
+        if choice["holds"]:
+            self._set_aside_no_holds(choice["no_holds_check"])
+        self.holds_choice = choice
+        return choice
+
+    def _set_aside_no_holds(self, check: dict[str, Any]) -> None:
+        """Move the model trained without holds (train/, export/, export_baseline/) into
+        no_holds/; each move is one rename, so a resume after a crash completes it."""
+        dest = self.out / SET_ASIDE
+        if (dest / ".complete").exists():
+            return
+        dest.mkdir(exist_ok=True)
+        for name in ("train", "export", "export_baseline"):
+            if (self.out / name).exists():
+                if (dest / name).exists():
+                    shutil.rmtree(dest / name)
+                os.replace(self.out / name, dest / name)
+        (dest / ".complete").write_text("")
+        why = (f"the synaptic check did not run ({check['skipped']})" if check.get("skipped")
+               else f"it locks under synaptic input ({check['n_stuck']} of "
+                    f"{len(check['conditions'])} conditions)")
+        log(f"the model trained without the held steps is set aside in {dest}: {why}; "
+            "training again with them")
 
     def synaptic_check(self, export_dir: Path, cal: dict[str, Any]) -> dict[str, Any]:
         """Depolarisation block under strong synaptic input (:func:`reducer.synaptic.
@@ -255,6 +323,16 @@ class Run:
             f"x rheobase, {len(CHECK_SEEDS)} seeds, full cell and reduced cell in NEURON")
         return synaptic_check(self.spec, export_dir, cal["rheobase_nA"], cal["v_rest_mV"],
                               settle_ms=self.opt.settle_ms)
+
+
+HOLDS_CHOICE = "holds_choice.json"
+SET_ASIDE = "no_holds"
+
+
+def holds_needed(check: dict[str, Any]) -> bool:
+    """Whether a model trained without the held steps must be trained again with them: it
+    locked in the synaptic check, or the check could not run (nothing shows it is safe)."""
+    return bool(check.get("skipped")) or check["n_stuck"] > 0
 
 
 def _model_digest(model, use_table: bool, coreneuron: bool = False) -> str:
@@ -283,8 +361,10 @@ def finished_run(run_dir: str | Path) -> tuple[Any, dict[str, Any], ProtocolSet,
         spec = pickle.load(f)
     info = json.loads((run_dir / "run.json").read_text())
     cal = json.loads((run_dir / "calibration.json").read_text())
-    ps = default_protocols(cal["rheobase_nA"], info["options"]["protocol_scale"],
-                           info["options"].get("holds", True))
+    holds = info["options"].get("holds", True)
+    if holds == "auto":
+        holds = json.loads((run_dir / HOLDS_CHOICE).read_text())["holds"]
+    ps = default_protocols(cal["rheobase_nA"], info["options"]["protocol_scale"], holds)
     return spec, info, ps, _timing_protocol(ps)
 
 
@@ -306,6 +386,9 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
     if "soma" in cal:
         # NMODL -> JAX now: an unsupported construct is reported before minutes of simulation.
         run.stage("translate", lambda: run.membrane(cal["soma"]))
+    if options.holds == "auto":
+        choice = run.stage("holds", lambda: run.choose_holds(cal))
+        log(f"holds auto: {'with' if choice['holds'] else 'without'} the held-depolarised steps")
     ps = run.protocols(cal["rheobase_nA"])
     targets = run.stage("targets", lambda: run.targets(ps, cal["rheobase_nA"]))
     result = run.stage("train", lambda: run.train(targets, cal))

@@ -289,6 +289,9 @@ class ReportData:
         timestep_check: optional fixed-step vs ODE comparison (:mod:`reducer.timestep`).
         synaptic_check: optional depolarisation-block check under synaptic input
             (:func:`reducer.synaptic.synaptic_check`).
+        holds: optional held-depolarised training steps: {"option": "on" | "off" | "auto",
+            "used": bool}, and for "auto" the check of the model trained without them
+            ("no_holds_check") and, if it was set aside, where ("no_holds_export").
     """
 
     cell_name: str
@@ -301,6 +304,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     timestep_check: dict[str, Any] | None = None
     synaptic_check: dict[str, Any] | None = None
+    holds: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.heldout:
@@ -493,6 +497,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "jax_vs_neuron": jax_summary,
         "timestep_check": data.timestep_check,
         "synaptic_check": data.synaptic_check,
+        "holds": data.holds,
         "speed": speed,
         "fi_curve": None
         if fi is None
@@ -884,32 +889,61 @@ def stuck_message(check: dict[str, Any]) -> str:
     return (f"under strong synaptic input the reduced cell stays above -40 mV for over "
             f"{STUCK_MS:g} ms "
             f"where the full cell keeps firing ({n} of {total} conditions): it locks into "
-            "depolarisation block. A run made with --no-holds should be made again without "
-            "it; otherwise try --protocols default+synaptic or another --seed (README).")
+            "depolarisation block. A run made with --no-holds should be made again with "
+            "--holds on (or auto); otherwise try --protocols default+synaptic or another "
+            "--seed (README).")
 
 
-def _synaptic_html(metrics: dict[str, Any]) -> str:
-    sc = metrics.get("synaptic_check")
-    if not sc:
-        return ""
-    if sc.get("skipped"):
-        return ("<h2>Synaptic input (depolarisation-block check)</h2>"
-                f"<p class='note'>Not run: {html.escape(sc['skipped'])}</p>")
+def holds_message(holds: dict[str, Any]) -> str:
+    """One sentence on the held-depolarised training steps: used or not, and why."""
+    if holds["option"] != "auto":
+        return (f"Held-depolarised training steps and DC I-V: {holds['option']} "
+                "(--holds).")
+    check = holds["no_holds_check"]
+    if not holds["used"]:
+        return ("--holds auto: the model trained without the held-depolarised steps did not "
+                "lock in the synaptic check, so it is the exported model (the check below is "
+                "its own).")
+    why = (f"the check could not run ({check['skipped']})" if check.get("skipped")
+           else f"it locked in {check['n_stuck']} of {len(check['conditions'])} conditions")
+    return ("--holds auto: the model trained without the held-depolarised steps was set aside "
+            f"in {holds['no_holds_export']}, because {why}; the exported model was trained "
+            "again with them.")
+
+
+def _check_table(sc: dict[str, Any]) -> str:
     rows = [[_fmt(c["drive"], 2), c["seed"], _fmt(c["gamma_4ms"]),
              f"{c['n_spikes_full']} / {c['n_spikes_reduced']}",
              f"{c['longest_depolarised_ms_full']:.1f} / {c['longest_depolarised_ms_reduced']:.1f}",
              "yes" if c["stuck"] else "no"] for c in sc["conditions"]]
+    return _table(["drive (× rheobase)", "seed", "Γ(4 ms)", "spikes full / reduced",
+                   "longest above −40 mV, full / reduced (ms)", "stuck"], rows, left_cols=0)
+
+
+def _synaptic_html(metrics: dict[str, Any]) -> str:
+    sc = metrics.get("synaptic_check")
+    holds = metrics.get("holds")
+    parts = ["<h2>Synaptic input (depolarisation-block check)</h2>"]
+    if holds:
+        parts.append(f"<p>{html.escape(holds_message(holds))}</p>")
+        set_aside = holds.get("no_holds_check") if holds["used"] else None
+        if set_aside and not set_aside.get("skipped"):
+            parts.append("<p class='note'>The set-aside model (without the held steps):</p>"
+                         + _check_table(set_aside))
+    if not sc:
+        return "".join(parts) if holds else ""
+    if sc.get("skipped"):
+        parts.append(f"<p class='note'>Not run: {html.escape(sc['skipped'])}</p>")
+        return "".join(parts)
     d = sc["drive"]
-    parts = [
-        "<h2>Synaptic input (depolarisation-block check)</h2>",
+    parts += [
         "<p class='note'>Both cells in NEURON under the same somatic Poisson excitation "
         f"({d['exc_rate_hz']:g} Hz, ExpSyn tau {d['tau_exc_ms']:g} ms) and inhibition "
         f"({d['inh_rate_hz']:g} Hz, tau {d['tau_inh_ms']:g} ms) for {d['dur_ms']:g} ms; drive "
         "= mean synaptic current at rest in rheobases. Stuck: the reduced cell stays above "
         f"−40 mV for over {STUCK_MS:g} ms where the full cell does not. More conditions: "
         "benchmarks/synaptic_input.py.</p>",
-        _table(["drive (× rheobase)", "seed", "Γ(4 ms)", "spikes full / reduced",
-                "longest above −40 mV, full / reduced (ms)", "stuck"], rows, left_cols=0),
+        _check_table(sc),
     ]
     if sc["n_stuck"]:
         parts.append(f"<p><b>Warning:</b> {html.escape(stuck_message(sc))}</p>")

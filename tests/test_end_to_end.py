@@ -212,23 +212,103 @@ def test_resume_with_other_options_is_refused(run_dir):
 
 
 def test_several_starts_export_the_best_validated_seed(tmp_path):
-    # also the --no-holds path: no protocol that clamps the soma is simulated or trained on
+    # also --holds auto where the model trained without the held steps does not lock: it is
+    # kept, no protocol that clamps the soma is simulated, and its check is not run twice
     r = reduce_cell("ball_and_stick", "--out", "run", *FAST, "--starts", "2", "--seed", "3",
-                    "--sensitivity", "0", "--no-holds", cwd=tmp_path)
+                    "--sensitivity", "0", "--holds", "auto", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "run"
     targets = json.loads((run / "data" / "targets.json").read_text())
     assert targets["splits"]["train"] and not targets["splits"].get("dc")
     assert not any("hold" in Path(f).name for f in targets["splits"]["train"])
-    assert json.loads((run / "run.json").read_text())["options"]["holds"] is False
+    assert not any("hold" in f.name for f in (run / "data").rglob("*.npz"))
+    assert json.loads((run / "run.json").read_text())["options"]["holds"] == "auto"
+    choice = json.loads((run / "holds_choice.json").read_text())
+    assert choice["holds"] is False and choice["no_holds_check"]["n_stuck"] == 0
+    assert not (run / "no_holds").exists()
+    assert r.stderr.count("synaptic check: ") == 1
     starts = json.loads((run / "train" / "starts.json").read_text())
     assert [s["seed"] for s in starts["starts"]] == [3, 4]
     kept = starts["kept"]
     assert starts["starts"][kept]["score"] == max(s["score"] for s in starts["starts"])
     m = json.loads((run / "metrics.json").read_text())
     assert f'"seed": {3 + kept}' in m["training"]["chosen_checkpoint"]
+    assert m["holds"] == {"option": "auto", "used": False,
+                          "no_holds_check": choice["no_holds_check"]}
+    assert m["synaptic_check"] == choice["no_holds_check"]
+    assert choice["no_holds_mechanism"] == m["provenance"]["extra"]["mechanism"]
+    assert "did not lock in the synaptic check" in (run / "report.html").read_text()
     kept_params = (run / "train" / f"start_{kept}" / "final" / "axial_params.npz").read_bytes()
     assert (run / "train" / "final" / "axial_params.npz").read_bytes() == kept_params
+
+
+def test_holds_auto_trains_again_with_the_holds_when_the_first_model_locks(tmp_path,
+                                                                         monkeypatch):
+    """The branch taken on CA1, whose model trained without the held steps locks (README);
+    the ball-and-stick's does not, so the decision is forced here and all else runs."""
+    import reducer.pipeline as P
+    from reducer.cell import load_cell_spec
+    from reducer.train import TrainConfig
+
+    seen = []
+
+    def locked(check):
+        seen.append(check)
+        return True
+
+    monkeypatch.setattr(P, "holds_needed", locked)
+    spec = load_cell_spec(ROOT / "models" / "ball_and_stick")
+    opts = P.RunOptions(protocol_scale="small", sensitivity=(), holds="auto",
+                        timing_repeats_full=1, timing_repeats_reduced=1,
+                        train=TrainConfig(open_loop_steps=30, closed_loop_epochs=1,
+                                          closed_loop_steps_per_epoch=3))
+    out = tmp_path / "run"
+    m = P.run_pipeline(spec, out, opts)
+    choice = json.loads((out / "holds_choice.json").read_text())
+    assert choice["holds"] is True and len(seen) == 1 and choice["no_holds_check"] == seen[0]
+    aside = out / "no_holds"
+    for name in ("train", "export", "export_baseline", ".complete"):
+        assert (aside / name).exists(), name
+    set_aside = json.loads((aside / "export" / "export.json").read_text())["mechanism"]
+    assert set_aside == choice["no_holds_mechanism"] != m["provenance"]["extra"]["mechanism"]
+    # the exported model trained on the held steps and the DC I-V
+    targets = json.loads((out / "data" / "targets.json").read_text())
+    assert targets["splits"]["dc"] and any("hold" in Path(f).name
+                                           for f in targets["splits"]["train"])
+    assert m["holds"]["used"] is True and m["holds"]["no_holds_export"] == "no_holds/export"
+    assert m["synaptic_check"]["conditions"]  # the final model gets its own check
+    assert "set aside in no_holds/export" in (out / "report.html").read_text()
+    _, _, ps, _ = P.finished_run(out)
+    assert ps.dc_holds and any(p.params.get("holds") for p in ps.train)
+    # resumed: nothing is trained again, the decision stands
+    final = out / "train" / "final" / "axial_params.npz"
+    before = final.stat().st_mtime_ns
+    P.run_pipeline(spec, out, opts)
+    assert final.stat().st_mtime_ns == before and len(seen) == 1
+
+
+def test_holds_auto_completes_a_set_aside_cut_short(tmp_path):
+    """A crash between writing the decision and moving the first model away: the resumed run
+    moves what is left and keeps what was moved."""
+    from reducer.cell import load_cell_spec
+    from reducer.pipeline import Run, RunOptions
+
+    out = tmp_path / "run"
+    run = Run(load_cell_spec(ROOT / "models" / "ball_and_stick"), out, RunOptions(holds="auto"))
+    check = {"n_stuck": 1, "conditions": [{}, {}]}
+    (out / "holds_choice.json").write_text(json.dumps(
+        {"option": "auto", "holds": True, "no_holds_check": check, "no_holds_mechanism": "m"}))
+    (out / "train" / "final").mkdir(parents=True)
+    (out / "export").mkdir()
+    (out / "no_holds" / "export_baseline").mkdir(parents=True)  # moved before the crash
+    assert run.choose_holds({})["holds"] is True
+    assert not (out / "train").exists() and not (out / "export").exists()
+    assert (out / "no_holds" / "train" / "final").is_dir()
+    assert (out / "no_holds" / "export_baseline").is_dir()
+    assert (out / "no_holds" / ".complete").exists()
+    (out / "train").mkdir()  # the retraining's folder: never moved once complete
+    run.choose_holds({})
+    assert (out / "train").is_dir()
 
 
 def test_bad_cell_is_one_clear_message(tmp_path):
@@ -272,7 +352,7 @@ def test_help_documents_every_option():
     assert r.returncode == 0
     for opt in ("--out", "--seed", "--protocols", "--states", "--epochs", "--use-table",
                 "--force", "--biophysics", "--template", "--sensitivity", "--starts",
-                "--coreneuron", "--no-holds"):
+                "--coreneuron", "--no-holds", "--holds"):
         assert opt in r.stdout
 
 
@@ -287,6 +367,12 @@ def test_coreneuron_does_not_change_what_a_run_resumes_from():
     # the option existed, so older run folders resume
     assert "holds" not in RunOptions().result_shaping()
     assert RunOptions(holds=False).result_shaping()["holds"] is False
+    assert RunOptions(holds="auto").result_shaping()["holds"] == "auto"
+    from reducer.cli import build_parser
+
+    for args, holds in (([], True), (["--no-holds"], False), (["--holds", "off"], False),
+                        (["--holds", "auto"], "auto"), (["--holds", "on"], True)):
+        assert build_parser().parse_args(args).holds == holds
     model = init_mixed(TrainConfig(n_states=3, n_hidden=2, n_gated=1))
     assert _model_digest(model, False, True) != _model_digest(model, False, False)
     assert _model_digest(model, False) == _model_digest(model, False, False)

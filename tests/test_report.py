@@ -376,6 +376,28 @@ def test_synaptic_check_is_shown_and_a_stuck_cell_is_warned_about(tmp_path):
     assert "Warning" in page and "1 of 2 conditions" in page and "--no-holds" in page
 
 
+def test_holds_choice_is_reported(tmp_path):
+    from reducer.pipeline import holds_needed
+
+    stuck, fine = _synaptic_check([2.3, 131.0]), _synaptic_check([2.3, 2.1])
+    assert holds_needed(stuck) and not holds_needed(fine)
+    assert holds_needed({"skipped": "no drive", "conditions": [], "n_stuck": 0})
+    d = _data(with_extras=False)
+    d.synaptic_check = fine
+    d.holds = {"option": "auto", "used": True, "no_holds_check": stuck,
+               "no_holds_export": "no_holds/export"}
+    json_path, html_path = write_report(tmp_path / "again", d)
+    assert _no_nan(json_path.read_text())["holds"]["no_holds_check"]["n_stuck"] == 1
+    page = html_path.read_text()
+    assert "set aside in no_holds/export" in page and "locked in 1 of 2 conditions" in page
+    assert "The set-aside model" in page and page.count("131.0") == 1 and "Warning" not in page
+    d.holds = {"option": "auto", "used": False, "no_holds_check": fine}
+    page = write_report(tmp_path / "kept", d)[1].read_text()
+    assert "did not lock" in page and "set-aside" not in page
+    d.holds = {"option": "off", "used": False}
+    assert "steps and DC I-V: off (--holds)" in write_report(tmp_path / "off", d)[1].read_text()
+
+
 def test_report_without_synaptic_check(tmp_path):
     json_path, html_path = write_report(tmp_path, _data(with_extras=False))
     assert _no_nan(json_path.read_text())["synaptic_check"] is None
