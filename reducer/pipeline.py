@@ -106,6 +106,8 @@ class Run:
     """One run folder: paths of every stage's outputs and the stage logic."""
 
     def __init__(self, spec, out_dir: Path, options: RunOptions, force: bool = False):
+        if options.holds not in (True, False, "auto"):
+            raise ValueError(f"holds must be True, False or 'auto', got {options.holds!r}")
         self.spec = spec
         self.out = Path(out_dir).resolve()
         self.opt = options
@@ -120,8 +122,6 @@ class Run:
                 elif p.exists():
                     p.unlink()
         self.out.mkdir(parents=True, exist_ok=True)
-        if options.holds not in (True, False, "auto"):
-            raise ValueError(f"holds must be True, False or 'auto', got {options.holds!r}")
         self._check_run_file()
         # The exact cell description, for tools that revisit the run (benchmarks/).
         _write_pickle(self.out / "cell_spec.pkl", spec)
