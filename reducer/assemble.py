@@ -22,6 +22,7 @@ from reducer.report import (
     TrainingSummary,
     holds_message,
     perturbation_label,
+    range_message,
     stuck_message,
     write_report,
 )
@@ -192,6 +193,9 @@ def _print_summary(m: dict[str, Any]) -> None:
     for fp in h.get("full_cell_perturbed") or []:
         log(f"  full cell against itself with {perturbation_label(fp)} added: "
             f"gamma(4 ms) {f(fp.get('gamma_4ms'))} (what gamma these protocols allow)")
+    runaway = range_message(h["per_protocol"])
+    if runaway:
+        log(f"WARNING: {runaway}")
     rep = h.get("reproducible")
     if rep:
         log(f"  on the {rep['n_protocols']} protocol(s) where the full cell keeps gamma(4 ms) >= "

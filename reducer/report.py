@@ -347,6 +347,10 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
         "duration_ms": float(p.t_ms[-1] - p.t_ms[0]),
     }
     out.update(compare_traces(p.t_ms, p.v_full_mV, p.v_reduced_mV, p.stim_window_ms))
+    out["v_range_mV"] = {"full": _finite_range(p.v_full_mV),
+                         "reduced": _finite_range(p.v_reduced_mV)}
+    out["beyond_range_mV"] = _beyond_range_mV(p.v_full_mV, p.v_reduced_mV)
+    out["runs_away"] = bool(out["beyond_range_mV"] > RANGE_MARGIN_MV)
     if p.v_baseline_mV is not None:
         out["baseline"] = compare_traces(p.t_ms, p.v_full_mV, p.v_baseline_mV, p.stim_window_ms)
     if p.v_jax_mV is not None:
@@ -361,6 +365,46 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
     if p.v_full_perturbed_mV:
         out["full_cell_perturbed"] = _perturbed_metrics(p)
     return out
+
+
+# A reduced trace that goes this far below the full cell's lowest voltage, or above its
+# highest, on the same protocol has run away (e.g. a learned state drifting under
+# hyperpolarisation): the report names it.
+RANGE_MARGIN_MV = 20.0
+
+
+def _finite_range(v: np.ndarray) -> list[float] | None:
+    v = v[np.isfinite(v)]
+    return [float(v.min()), float(v.max())] if v.size else None
+
+
+def _beyond_range_mV(v_full: np.ndarray, v_reduced: np.ndarray) -> float:
+    """How far (mV) the reduced trace goes below the full cell's lowest voltage or above its
+    highest: 0 inside, inf for a trace that is not finite."""
+    full = _finite_range(v_full)
+    if not np.all(np.isfinite(v_reduced)) or full is None:
+        return math.inf if full is not None else 0.0
+    return max(full[0] - float(v_reduced.min()), float(v_reduced.max()) - full[1], 0.0)
+
+
+def range_message(per: list[dict[str, Any]]) -> str:
+    """Names the held-out protocols on which the reduced cell leaves the full cell's voltage
+    range by more than :data:`RANGE_MARGIN_MV` (``runs_away``); "" when there are none."""
+    bad = []
+    for p in per:
+        if not p.get("runs_away"):
+            continue
+        r, f, b = p["v_range_mV"]["reduced"], p["v_range_mV"]["full"], p["beyond_range_mV"]
+        if b is None or not math.isfinite(b) or not r:  # inf is None in metrics.json
+            bad.append(f"{p['name']} (not finite)")
+        else:
+            bad.append(f"{p['name']} (reduced {r[0]:.0f} to {r[1]:.0f} mV, full {f[0]:.0f} to "
+                       f"{f[1]:.0f} mV)")
+    if not bad:
+        return ""
+    return (f"the reduced cell leaves the full cell's voltage range by more than "
+            f"{RANGE_MARGIN_MV:g} mV on {', '.join(bad)}: it runs away there; do not use it "
+            "in that regime, or try another --seed or --holds on (README).")
 
 
 def _perturbed_metrics(p: HeldoutProtocol) -> list[dict[str, Any]]:
@@ -789,7 +833,10 @@ def _protocol_table(metrics: dict[str, Any]) -> str:
             )
         rows.append(r)
     h = metrics["heldout"]
-    return _table(header, rows, left_cols=3) + _unreproducible_note(h) + _undefined_gamma_note(h)
+    runaway = range_message(h["per_protocol"])
+    return (_table(header, rows, left_cols=3)
+            + (f"<p><b>Warning:</b> {html.escape(runaway)}</p>" if runaway else "")
+            + _unreproducible_note(h) + _undefined_gamma_note(h))
 
 
 def _undefined_gamma_note(h: dict[str, Any]) -> str:

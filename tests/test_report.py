@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 
@@ -416,3 +417,34 @@ def test_synaptic_check_skips_a_drive_it_cannot_set_up(tmp_path):
     d.synaptic_check = sc
     _, html_path = write_report(tmp_path, d)
     assert "Not run: synaptic drive: at rest (-20.0 mV)" in html_path.read_text()
+
+
+def test_a_reduced_cell_that_runs_away_is_named(tmp_path):
+    """The CA1 model trained with --protocols default+synaptic --holds off fell to -228 mV on
+    the -2R held-out step where the full cell stays near -100 mV (README): named, not only
+    averaged into the subthreshold RMSE."""
+    from reducer.report import RANGE_MARGIN_MV, range_message
+
+    d = _data(with_extras=False)
+    json_path, html_path = write_report(tmp_path / "fine", d)
+    per = _no_nan(json_path.read_text())["heldout"]["per_protocol"]
+    # the synthetic reduced traces rest 1 mV above the full ones: inside the range
+    assert [p["runs_away"] for p in per] == [False, False]
+    assert per[1]["beyond_range_mV"] == pytest.approx(1.0)
+    assert per[1]["v_range_mV"]["full"] == [-75.0, -75.0]
+    assert range_message(per) == "" and "runs away" not in html_path.read_text()
+    quiet = d.heldout[1]
+    sag = np.where(T > 100.0, -75.0 - (RANGE_MARGIN_MV + 5.0) * np.minimum(1.0, (T - 100) / 200),
+                   -75.0)
+    d.heldout[1] = dataclasses.replace(quiet, v_reduced_mV=sag)
+    json_path, html_path = write_report(tmp_path / "away", d)
+    per = _no_nan(json_path.read_text())["heldout"]["per_protocol"]
+    assert per[1]["runs_away"] and per[1]["beyond_range_mV"] == pytest.approx(
+        RANGE_MARGIN_MV + 5.0)
+    page = html_path.read_text()
+    assert "Warning" in page and "hyperpolarising_step (reduced -100 to -75 mV, full -75 to " \
+        "-75 mV)" in page
+    d.heldout[1] = dataclasses.replace(quiet, v_reduced_mV=np.where(T > 300, np.nan, -75.0))
+    per = _no_nan(write_report(tmp_path / "nan", d)[0].read_text())["heldout"]["per_protocol"]
+    assert per[1]["runs_away"] and per[1]["beyond_range_mV"] is None  # inf in JSON
+    assert "hyperpolarising_step (not finite)" in range_message(per)
