@@ -58,11 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     holds = p.add_mutually_exclusive_group()
     holds.add_argument("--holds", type=_holds, default="on", metavar="{on,off,auto}",
                        help="the training steps that hold the soma depolarised, and the DC "
-                            "I-V: they stop the reduced cell locking near -20 mV under strong "
-                            "input, and cost accuracy on a cell whose reduced model does not "
-                            "lock. 'auto' trains without them, runs the synaptic check and "
-                            "trains again with them only if that model locks (the old one is "
-                            "kept in OUT/no_holds; a second training's time when it does)")
+                            "I-V above -70 mV: they stop the reduced cell locking near -20 mV "
+                            "under strong input, and cost accuracy on a cell whose reduced "
+                            "model does not lock. 'auto' trains without them, runs the "
+                            "synaptic check and trains again with them only if that model "
+                            "locks (the old one is kept in OUT/no_holds; a second training's "
+                            "time when it does)")
     holds.add_argument("--no-holds", action="store_false", dest="holds",
                        default=argparse.SUPPRESS,
                        help="the same as --holds off (about 1 min less than on)")

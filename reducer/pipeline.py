@@ -57,7 +57,8 @@ class RunOptions:
     # or pA ("2pA"); see reducer.targets.parse_sensitivity.
     sensitivity: tuple[str, ...] = ("0.3%", "1%")
     starts: int = 1
-    # The held-depolarised training steps and the DC I-V (reducer.protocols.default_protocols):
+    # The held-depolarised training steps and the DC I-V above -70 mV
+    # (reducer.protocols.default_protocols):
     # True, False, or "auto" (train without them; keep that model unless the synaptic check
     # finds it locked, else train again with them: Run.choose_holds).
     holds: bool | str = True

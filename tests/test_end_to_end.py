@@ -219,9 +219,10 @@ def test_several_starts_export_the_best_validated_seed(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "run"
     targets = json.loads((run / "data" / "targets.json").read_text())
-    assert targets["splits"]["train"] and not targets["splits"].get("dc")
+    assert targets["splits"]["train"]
+    assert [Path(f).name for f in targets["splits"]["dc"]] == ["dc_hold_-90mV.npz"]
     assert not any("hold" in Path(f).name for f in targets["splits"]["train"])
-    assert not any("hold" in f.name for f in (run / "data").rglob("*.npz"))
+    assert not any("train_hold" in f.name for f in (run / "data").rglob("*.npz"))
     assert json.loads((run / "run.json").read_text())["options"]["holds"] == "auto"
     choice = json.loads((run / "holds_choice.json").read_text())
     assert choice["holds"] is False and choice["no_holds_check"]["n_stuck"] == 0

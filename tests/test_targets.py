@@ -247,11 +247,15 @@ def test_protocol_sets_are_disjoint_and_held_out():
         type(ps)(ps.train, ps.validation + (syn[0],), ps.test)
     with pytest.raises(ValueError, match="only addition is '\\+synaptic'"):
         default_protocols(0.3, "default+holds")
-    # --no-holds: the same set without the protocols that clamp the soma
-    for scale in ("default", "small+synaptic"):
+    # --no-holds: the same set without the held training steps, and only the DC I-V levels
+    # at or below -70 mV
+    for scale, kept in (("default", [-100.0, -95.0, -90.0, -85.0, -80.0, -75.0, -70.0]),
+                        ("small+synaptic", [-90.0])):
         full, bare = default_protocols(0.3, scale), default_protocols(0.3, scale, holds=False)
         assert bare.train == tuple(p for p in full.train if not p.params.get("holds"))
-        assert len(bare.train) < len(full.train) and full.dc_holds and not bare.dc_holds
+        assert len(bare.train) < len(full.train)
+        assert [p.params["holds"][0][2] for p in bare.dc_holds] == kept
+        assert all(p in full.dc_holds for p in bare.dc_holds)
         assert (bare.validation, bare.test, bare.fi_steps) == (full.validation, full.test,
                                                                 full.fi_steps)
 
