@@ -944,8 +944,8 @@ def stuck_message(check: dict[str, Any]) -> str:
 def holds_message(holds: dict[str, Any]) -> str:
     """One sentence on the held-depolarised training steps: used or not, and why."""
     if holds["option"] != "auto":
-        return (f"Held-depolarised training steps and DC I-V: {holds['option']} "
-                "(--holds).")
+        return (f"Held-depolarised training steps and the DC I-V above -70 mV: "
+                f"{holds['option']} (--holds).")
     check = holds["no_holds_check"]
     if not holds["used"]:
         return ("--holds auto: the model trained without the held-depolarised steps did not "

@@ -396,7 +396,8 @@ def test_holds_choice_is_reported(tmp_path):
     page = write_report(tmp_path / "kept", d)[1].read_text()
     assert "did not lock" in page and "set-aside" not in page
     d.holds = {"option": "off", "used": False}
-    assert "steps and DC I-V: off (--holds)" in write_report(tmp_path / "off", d)[1].read_text()
+    assert "steps and the DC I-V above -70 mV: off (--holds)" in \
+        write_report(tmp_path / "off", d)[1].read_text()
 
 
 def test_report_without_synaptic_check(tmp_path):
