@@ -308,11 +308,10 @@ class Run:
                     shutil.rmtree(dest / name)
                 os.replace(self.out / name, dest / name)
         (dest / ".complete").write_text("")
-        why = (f"the synaptic check did not run ({check['skipped']})" if check.get("skipped")
-               else f"it locks under synaptic input ({check['n_stuck']} of "
-                    f"{len(check['conditions'])} conditions)")
-        log(f"the model trained without the held steps is set aside in {dest}: {why}; "
-            "training again with them")
+        from reducer.report import set_aside_reason
+
+        log(f"the model trained without the held steps is set aside in {dest}: "
+            f"{set_aside_reason(check)}; training again with them")
 
     def synaptic_check(self, export_dir: Path, cal: dict[str, Any]) -> dict[str, Any]:
         """Depolarisation block under strong synaptic input (:func:`reducer.synaptic.

@@ -382,8 +382,10 @@ def _beyond_range_mV(v_full: np.ndarray, v_reduced: np.ndarray) -> float:
     """How far (mV) the reduced trace goes below the full cell's lowest voltage or above its
     highest: 0 inside, inf for a trace that is not finite."""
     full = _finite_range(v_full)
-    if not np.all(np.isfinite(v_reduced)) or full is None:
-        return math.inf if full is not None else 0.0
+    if full is None:
+        return 0.0
+    if not np.all(np.isfinite(v_reduced)):
+        return math.inf
     return max(full[0] - float(v_reduced.min()), float(v_reduced.max()) - full[1], 0.0)
 
 
@@ -946,16 +948,20 @@ def holds_message(holds: dict[str, Any]) -> str:
     if holds["option"] != "auto":
         return (f"Held-depolarised training steps and the DC I-V above -70 mV: "
                 f"{holds['option']} (--holds).")
-    check = holds["no_holds_check"]
     if not holds["used"]:
         return ("--holds auto: the model trained without the held-depolarised steps did not "
                 "lock in the synaptic check, so it is the exported model (the check below is "
                 "its own).")
-    why = (f"the check could not run ({check['skipped']})" if check.get("skipped")
-           else f"it locked in {check['n_stuck']} of {len(check['conditions'])} conditions")
     return ("--holds auto: the model trained without the held-depolarised steps was set aside "
-            f"in {holds['no_holds_export']}, because {why}; the exported model was trained "
-            "again with them.")
+            f"in {holds['no_holds_export']}, because {set_aside_reason(holds['no_holds_check'])}"
+            "; the exported model was trained again with them.")
+
+
+def set_aside_reason(check: dict[str, Any]) -> str:
+    """Why ``--holds auto`` set its first model aside, from that model's synaptic check."""
+    if check.get("skipped"):
+        return f"the check could not run ({check['skipped']})"
+    return f"it locked in {check['n_stuck']} of {len(check['conditions'])} conditions"
 
 
 def _check_table(sc: dict[str, Any]) -> str:
