@@ -283,10 +283,14 @@ class Run:
             r = cal["rheobase_nA"]
             log("holds auto: training without the held-depolarised steps first, then checking "
                 "that model under strong synaptic input")
-            targets = self.targets(default_protocols(r, self.opt.protocol_scale, False), r)
-            result = self.train(targets, cal)
-            exports = self.export(targets, result)
-            check = self.synaptic_check(exports["reduced"], cal)
+            # Each step is timed on its own ("holds/train", ...): otherwise the report would
+            # show this training under "holds" and a "train" stage of ~0 s when it is kept.
+            ps = default_protocols(r, self.opt.protocol_scale, False)
+            targets = self.stage("holds/targets", lambda: self.targets(ps, r))
+            result = self.stage("holds/train", lambda: self.train(targets, cal))
+            exports = self.stage("holds/export", lambda: self.export(targets, result))
+            check = self.stage("holds/check",
+                               lambda: self.synaptic_check(exports["reduced"], cal))
             choice = {"option": "auto", "holds": holds_needed(check), "no_holds_check": check,
                       "no_holds_mechanism": _export_id(exports["reduced"])}
             _write_json(path, choice)

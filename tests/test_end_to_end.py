@@ -238,6 +238,10 @@ def test_several_starts_export_the_best_validated_seed(tmp_path):
                           "no_holds_check": choice["no_holds_check"]}
     assert m["synaptic_check"] == choice["no_holds_check"]
     assert choice["no_holds_mechanism"] == m["provenance"]["extra"]["mechanism"]
+    # the kept model's training is timed where it happened, inside the holds stage
+    wall = m["provenance"]["extra"]["stage_wall_s"]
+    assert wall["holds/train"] > 1.0 and wall["holds/train"] <= wall["holds"]
+    assert all(f"holds/{k}" in wall for k in ("targets", "export", "check"))
     assert "did not lock in the synaptic check" in (run / "report.html").read_text()
     kept_params = (run / "train" / f"start_{kept}" / "final" / "axial_params.npz").read_bytes()
     assert (run / "train" / "final" / "axial_params.npz").read_bytes() == kept_params
