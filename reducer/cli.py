@@ -10,6 +10,7 @@ from pathlib import Path
 
 from reducer import __version__
 from reducer.errors import ReduceCellError
+from reducer.protocols import DC_KEEP_BELOW_MV
 
 BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_CELL = "ca1_n120"
@@ -58,12 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     holds = p.add_mutually_exclusive_group()
     holds.add_argument("--holds", type=_holds, default="on", metavar="{on,off,auto}",
                        help="the training steps that hold the soma depolarised, and the DC "
-                            "I-V above -70 mV: they stop the reduced cell locking near -20 mV "
-                            "under strong input, and cost accuracy on a cell whose reduced "
-                            "model does not lock. 'auto' trains without them, runs the "
-                            "synaptic check and trains again with them only if that model "
-                            "locks (the old one is kept in OUT/no_holds; a second training's "
-                            "time when it does)")
+                            f"I-V above {DC_KEEP_BELOW_MV:g} mV: they stop the reduced cell "
+                            "locking near -20 mV under strong input, and cost accuracy on a "
+                            "cell whose reduced model does not lock. 'auto' trains without "
+                            "them, runs the synaptic check and trains again with them only "
+                            "if that model locks (the old one is kept in OUT/no_holds; a "
+                            "second training's time when it does)")
     holds.add_argument("--no-holds", action="store_false", dest="holds",
                        default=argparse.SUPPRESS,
                        help="the same as --holds off (about 1 min less than on)")

@@ -59,6 +59,7 @@ from reducer.metrics import (
     spike_times,
     summarise,
 )
+from reducer.protocols import DC_KEEP_BELOW_MV
 from reducer.synaptic import STUCK_MS
 
 SCHEMA_VERSION = 2
@@ -347,9 +348,9 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
         "duration_ms": float(p.t_ms[-1] - p.t_ms[0]),
     }
     out.update(compare_traces(p.t_ms, p.v_full_mV, p.v_reduced_mV, p.stim_window_ms))
-    out["v_range_mV"] = {"full": _finite_range(p.v_full_mV),
-                         "reduced": _finite_range(p.v_reduced_mV)}
-    out["beyond_range_mV"] = _beyond_range_mV(p.v_full_mV, p.v_reduced_mV)
+    full_range = _finite_range(p.v_full_mV)
+    out["v_range_mV"] = {"full": full_range, "reduced": _finite_range(p.v_reduced_mV)}
+    out["beyond_range_mV"] = _beyond_range_mV(full_range, p.v_reduced_mV)
     out["runs_away"] = bool(out["beyond_range_mV"] > RANGE_MARGIN_MV)
     if p.v_baseline_mV is not None:
         out["baseline"] = compare_traces(p.t_ms, p.v_full_mV, p.v_baseline_mV, p.stim_window_ms)
@@ -378,10 +379,10 @@ def _finite_range(v: np.ndarray) -> list[float] | None:
     return [float(v.min()), float(v.max())] if v.size else None
 
 
-def _beyond_range_mV(v_full: np.ndarray, v_reduced: np.ndarray) -> float:
+def _beyond_range_mV(full: list[float] | None, v_reduced: np.ndarray) -> float:
     """How far (mV) the reduced trace goes below the full cell's lowest voltage or above its
-    highest: 0 inside, inf for a trace that is not finite."""
-    full = _finite_range(v_full)
+    highest (``full``, from :func:`_finite_range`): 0 inside, inf for a trace that is not
+    finite."""
     if full is None:
         return 0.0
     if not np.all(np.isfinite(v_reduced)):
@@ -946,7 +947,7 @@ def stuck_message(check: dict[str, Any]) -> str:
 def holds_message(holds: dict[str, Any]) -> str:
     """One sentence on the held-depolarised training steps: used or not, and why."""
     if holds["option"] != "auto":
-        return (f"Held-depolarised training steps and the DC I-V above -70 mV: "
+        return (f"Held-depolarised training steps and the DC I-V above {DC_KEEP_BELOW_MV:g} mV: "
                 f"{holds['option']} (--holds).")
     if not holds["used"]:
         return ("--holds auto: the model trained without the held-depolarised steps did not "
