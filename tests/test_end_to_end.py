@@ -94,6 +94,31 @@ def test_export_loads_as_documented(run_dir):
     assert abs(out["v0"] - info["v_init_mV"]) < 1e-9
 
 
+def test_full_cell_timestep_benchmark(run_dir):
+    """benchmarks/full_cell_timestep.py reruns the full cell's held-out steps at dt / 2."""
+    script = str(ROOT / "benchmarks" / "full_cell_timestep.py")
+    env = dict(os.environ, NEURON_MODULE_OPTIONS="-nogui")
+    bad = subprocess.run([sys.executable, script, str(run_dir), "--factors", "0.5"],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert bad.returncode == 2 and "every factor must be > 1" in bad.stderr
+    r = subprocess.run([sys.executable, script, str(run_dir), "--factors", "2"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads((run_dir / "full_cell_timestep.json").read_text())
+    dt_ms = json.loads((run_dir / "data" / "targets.json").read_text())["meta"]["dt_ms"]
+    assert out["dt_ms"] == dt_ms and out["skipped"] == ["test_ou_seed"]  # noise: per step
+    (e,) = out["per_dt"]
+    assert e["dt_ms"] == pytest.approx(dt_ms / 2)
+    (row,) = e["per_protocol"]
+    assert row["name"] == "test_step_2.4R" and row["n_spikes_ref"] >= 1
+    # the hh cell well above threshold: halving dt moves its spikes by a fraction of a ms
+    assert row["n_spikes"] == row["n_spikes_ref"] and row["gamma_4ms"] > 0.9
+    assert 0.0 < row["max_shift_ms"] < 1.0
+    with np.load(run_dir / "timestep" / f"dt_{dt_ms / 2:g}" / "test" / "test_step_2.4R.npz") as b:
+        assert np.diff(b["t_ms"]) == pytest.approx(dt_ms / 2)
+    assert "| test_step_2.4R |" in r.stdout
+
+
 def test_training_fit_benchmark(run_dir):
     """benchmarks/training_fit.py scores the model on every training and validation trace."""
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "training_fit.py"),

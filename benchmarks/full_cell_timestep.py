@@ -1,0 +1,121 @@
+"""How far the full cell's own spikes move when its time step is made smaller.
+
+Usage (after a ``reduce-cell`` run):
+
+    python benchmarks/full_cell_timestep.py runs/ca1 [--factors 2,4]
+
+The targets are the full cell at NEURON's fixed step ``dt`` (``data/targets.json``). This
+script runs the full cell again on the run's held-out protocols at ``dt / k`` for each factor
+k and compares its spike times (inside each stimulus window) with those at ``dt``: Γ(4 ms),
+Γ(2 ms), spike counts and the largest shift between the i-th spikes. A held-out Γ measures
+agreement with the reference at ``dt``; where the reference itself moves by a sizeable part of
+Δ, Γ there also measures discretisation error. (The report's time-step check asks the same
+of the reduced model.)
+
+Protocols whose stimulus is drawn per time step (Ornstein-Uhlenbeck noise) are another noise
+sample at another ``dt`` and are listed under ``skipped``. The simulations are stored under
+``<run>/timestep/dt_<x>/`` and reused when the script is run again; writes
+``<run>/full_cell_timestep.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reducer import metrics  # noqa: E402
+from reducer.protocols import Protocol, ProtocolSet  # noqa: E402
+from reducer.targets import generate_targets  # noqa: E402
+
+# Stimuli sampled once per integration step: a smaller dt gives another realisation.
+PER_STEP_KINDS = ("ou_noise",)
+
+
+def _spikes_in_window(path: Path) -> tuple[np.ndarray, tuple[float, float]]:
+    with np.load(path) as f:
+        meta = json.loads(str(f["meta_json"]))
+        s = metrics.spike_times(f["t_ms"], f["v_soma_mV"])
+    p = Protocol.from_dict(meta["protocol"])
+    t0, t1 = p.stimulus_window_ms() or (0.0, p.duration_ms)
+    return s[(s >= t0) & (s < t1)], (t0, t1)
+
+
+def compare(ref: np.ndarray, other: np.ndarray, window: tuple[float, float]) -> dict:
+    """Spike metrics of ``other`` against ``ref`` (both inside ``window``)."""
+    dur = window[1] - window[0]
+    n = min(len(ref), len(other))
+    both_silent = len(ref) == 0 and len(other) == 0
+
+    def gamma(delta_ms):
+        if both_silent:
+            return None
+        g = metrics.coincidence_factor(ref, other, delta_ms, dur)
+        return None if np.isnan(g) else g  # undefined (e.g. 2 rate delta >= 1): no number
+
+    return {"gamma_4ms": gamma(4.0), "gamma_2ms": gamma(2.0), "n_spikes_ref": len(ref),
+            "n_spikes": len(other),
+            "max_shift_ms": float(np.max(np.abs(other[:n] - ref[:n]))) if n else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("run", type=Path, help="output folder of a finished reduce-cell run")
+    p.add_argument("--factors", default="2,4",
+                   help="divide the run's dt by each of these (comma-separated, default 2,4)")
+    p.add_argument("--workers", type=int, default=2, help="NEURON processes (default 2)")
+    args = p.parse_args(argv)
+    try:
+        factors = [float(x) for x in args.factors.split(",")]
+    except ValueError:
+        p.error(f"--factors must be numbers separated by commas, got {args.factors!r}")
+    if not factors or any(not k > 1 for k in factors):
+        p.error(f"every factor must be > 1, got {args.factors!r}")
+    targets = json.loads((args.run / "data" / "targets.json").read_text())
+    dt_ms = float(targets["meta"]["dt_ms"])
+    settle_ms = float(targets["meta"]["settle_ms"])
+    spec = pickle.loads((args.run / "cell_spec.pkl").read_bytes())
+    test_paths = [Path(f) for f in targets["splits"]["test"]]
+    protocols = []
+    for path in test_paths:
+        with np.load(path) as f:
+            protocols.append(Protocol.from_dict(json.loads(str(f["meta_json"]))["protocol"]))
+    kept = [q for q in protocols if q.kind not in PER_STEP_KINDS]
+    skipped = [q.name for q in protocols if q.kind in PER_STEP_KINDS]
+    out = {"dt_ms": dt_ms, "skipped": skipped, "per_dt": []}
+    for k in factors:
+        dt_k = dt_ms / k
+        folder = args.run / "timestep" / f"dt_{dt_k:g}"
+        res = generate_targets(spec, ProtocolSet((), (), tuple(kept)), folder, dt_ms=dt_k,
+                               settle_ms=settle_ms, n_workers=args.workers)
+        rows = []
+        for q, path_k in zip(kept, res["splits"]["test"], strict=True):
+            ref, window = _spikes_in_window(test_paths[protocols.index(q)])
+            other, _ = _spikes_in_window(path_k)
+            rows.append({"name": q.name, **compare(ref, other, window)})
+        out["per_dt"].append({"dt_ms": dt_k, "factor": k, "per_protocol": rows})
+    print(f"\nfull cell at smaller time steps against itself at dt = {dt_ms:g} ms\n")
+    print("| dt (ms) | protocol | Γ(4 ms) | Γ(2 ms) | spikes at dt / here | largest shift (ms) |")
+    print("|---|---|---|---|---|---|")
+    for e in out["per_dt"]:
+        for r in e["per_protocol"]:
+            g4, g2, sh = (("–" if x is None else f"{x:.2f}")
+                          for x in (r["gamma_4ms"], r["gamma_2ms"], r["max_shift_ms"]))
+            print(f"| {e['dt_ms']:g} | {r['name']} | {g4} | {g2} | {r['n_spikes_ref']} / "
+                  f"{r['n_spikes']} | {sh} |")
+    if skipped:
+        print(f"\n(left out, the stimulus is drawn per time step: {', '.join(skipped)})")
+    tmp = args.run / "full_cell_timestep.json.tmp"
+    tmp.write_text(json.dumps(out, indent=1))
+    tmp.replace(args.run / "full_cell_timestep.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
