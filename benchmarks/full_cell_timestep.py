@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mod_export.fileio import atomic_write_text  # noqa: E402
 from reducer import metrics  # noqa: E402
 from reducer.protocols import Protocol, ProtocolSet  # noqa: E402
 from reducer.targets import generate_targets  # noqa: E402
@@ -111,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['n_spikes']} | {sh} |")
     if skipped:
         print(f"\n(left out, the stimulus is drawn per time step: {', '.join(skipped)})")
-    tmp = args.run / "full_cell_timestep.json.tmp"
-    tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(args.run / "full_cell_timestep.json")
+    atomic_write_text(args.run / "full_cell_timestep.json", json.dumps(out, indent=1))
     return 0
 
 

@@ -87,6 +87,7 @@ def main() -> int:
                          "RUN/export_baseline)")
     args = ap.parse_args()
 
+    from mod_export.fileio import atomic_write_text
     from reducer.isolated import run_isolated
     from reducer.metrics import longest_depolarised_ms
     from reducer.pipeline import finished_run
@@ -153,9 +154,7 @@ def main() -> int:
             "n_blocked": sum(stuck_depolarised(r["full_longest_depolarised_ms"],
                                                r["exports"][label]["longest_depolarised_ms"])
                              for r in rows)}
-    tmp = run / "synaptic_input.json.tmp"
-    tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(run / "synaptic_input.json")
+    atomic_write_text(run / "synaptic_input.json", json.dumps(out, indent=1))
     _plot(run / "synaptic_input.png", rows, traces, dt)
 
     print(f"\n{spec.name}: somatic Poisson excitation {drives[0].exc_rate_hz:g} Hz "

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mod_export.fileio import atomic_write_text  # noqa: E402
 from reducer.hybrid.cell import HybridCell  # noqa: E402
 from reducer.hybrid.model_io import load_model  # noqa: E402
 from reducer.nmodl2jax import build_membrane  # noqa: E402
@@ -58,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"| {r['n_spikes_ref']} / {r['n_spikes_model']} |")
         if skipped:
             print(f"\n(left out, the soma is held: {', '.join(skipped)})")
-    tmp = args.run / "training_fit.json.tmp"
-    tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(args.run / "training_fit.json")
+    atomic_write_text(args.run / "training_fit.json", json.dumps(out, indent=1))
     return 0
 
 
