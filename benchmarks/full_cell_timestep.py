@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--factors must be numbers separated by commas, got {args.factors!r}")
     if not factors or any(not k > 1 for k in factors):
         p.error(f"every factor must be > 1, got {args.factors!r}")
+    for need in ("data/targets.json", "cell_spec.pkl"):
+        if not (args.run / need).is_file():
+            p.error(f"{args.run} has no {need}: give the folder of a reduce-cell run whose "
+                    "targets stage has finished")
     targets = json.loads((args.run / "data" / "targets.json").read_text())
     dt_ms = float(targets["meta"]["dt_ms"])
     settle_ms = float(targets["meta"]["settle_ms"])

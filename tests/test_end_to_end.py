@@ -101,6 +101,9 @@ def test_full_cell_timestep_benchmark(run_dir):
     bad = subprocess.run([sys.executable, script, str(run_dir), "--factors", "0.5"],
                          capture_output=True, text=True, timeout=60, env=env)
     assert bad.returncode == 2 and "every factor must be > 1" in bad.stderr
+    empty = subprocess.run([sys.executable, script, str(run_dir / "export")],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert empty.returncode == 2 and "has no data/targets.json" in empty.stderr
     r = subprocess.run([sys.executable, script, str(run_dir), "--factors", "2"],
                        capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
