@@ -53,6 +53,7 @@ def main() -> int:
                          "export neuron_speed.py writes to RUN/benchmark_export_table)")
     args = ap.parse_args()
 
+    from mod_export.fileio import atomic_write_text
     from reducer.isolated import run_isolated
     from reducer.pipeline import finished_run
 
@@ -75,9 +76,7 @@ def main() -> int:
            "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     name = "network_benchmark.json" if export == run / "export" else \
         f"network_benchmark_{export.name}.json"
-    tmp = run / f"{name}.tmp"
-    tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(run / name)
+    atomic_write_text(run / name, json.dumps(out, indent=1))
     print(f"\n{spec.name}: '{protocol.name}', {res['simulated_ms']:.0f} ms simulated, dt "
           f"{info['dt_ms']} ms; export {export.name}; full cell ({res['n_segments_full']} "
           f"segments) alone: "

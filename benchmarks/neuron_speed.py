@@ -40,6 +40,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from mod_export import export_reduced_cell
+    from mod_export.fileio import atomic_write_text
     from reducer.hybrid import load_model
     from reducer.hybrid.cell import HybridCell
     from reducer.nmodl2jax import build_membrane
@@ -79,7 +80,7 @@ def main() -> int:
                     "cpu_count": os.cpu_count()},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    (run / "benchmark.json").write_text(json.dumps(out, indent=1))
+    atomic_write_text(run / "benchmark.json", json.dumps(out, indent=1))
     print(f"\n{spec.name}: '{protocol.name}', {res['simulated_ms']:.0f} ms simulated, dt "
           f"{info['dt_ms']} ms, full cell {res['n_segments_full']} segments\n")
     print("| simulation | wall time (s) | s per simulated s | speed-up vs full |")
