@@ -39,30 +39,25 @@ from reducer.targets import generate_targets  # noqa: E402
 PER_STEP_KINDS = ("ou_noise",)
 
 
-def _spikes_in_window(path: Path) -> tuple[np.ndarray, tuple[float, float]]:
+def _load(path: Path) -> tuple[Protocol, np.ndarray]:
+    """A stored simulation's protocol and its somatic spike times (ms)."""
     with np.load(path) as f:
         meta = json.loads(str(f["meta_json"]))
-        s = metrics.spike_times(f["t_ms"], f["v_soma_mV"])
-    p = Protocol.from_dict(meta["protocol"])
-    t0, t1 = p.stimulus_window_ms() or (0.0, p.duration_ms)
-    return s[(s >= t0) & (s < t1)], (t0, t1)
+        return Protocol.from_dict(meta["protocol"]), metrics.spike_times(f["t_ms"],
+                                                                         f["v_soma_mV"])
 
 
-def compare(ref: np.ndarray, other: np.ndarray, window: tuple[float, float]) -> dict:
-    """Spike metrics of ``other`` against ``ref`` (both inside ``window``)."""
-    dur = window[1] - window[0]
-    n = min(len(ref), len(other))
-    both_silent = len(ref) == 0 and len(other) == 0
-
-    def gamma(delta_ms):
-        if both_silent:
-            return None
-        g = metrics.coincidence_factor(ref, other, delta_ms, dur)
-        return None if np.isnan(g) else g  # undefined (e.g. 2 rate delta >= 1): no number
-
-    return {"gamma_4ms": gamma(4.0), "gamma_2ms": gamma(2.0), "n_spikes_ref": len(ref),
-            "n_spikes": len(other),
-            "max_shift_ms": float(np.max(np.abs(other[:n] - ref[:n]))) if n else None}
+def compare(p: Protocol, ref: np.ndarray, other: np.ndarray) -> dict:
+    """The held-out spike metrics of ``other`` against ``ref`` in ``p``'s stimulus window,
+    and the largest shift between the i-th spikes there."""
+    window = p.stimulus_window_ms() or (0.0, p.duration_ms)
+    row = metrics.compare_spike_trains(ref, other, window)
+    for k in ("gamma_4ms", "gamma_2ms"):  # NaN: undefined (no spikes, or 2 rate delta >= 1)
+        row[k] = None if np.isnan(row[k]) else row[k]
+    inside = [s[(s >= window[0]) & (s <= window[1])] for s in (ref, other)]
+    n = min(map(len, inside))
+    row["max_shift_ms"] = float(np.max(np.abs(inside[1][:n] - inside[0][:n]))) if n else None
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,24 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     dt_ms = float(targets["meta"]["dt_ms"])
     settle_ms = float(targets["meta"]["settle_ms"])
     spec = pickle.loads((args.run / "cell_spec.pkl").read_bytes())
-    test_paths = [Path(f) for f in targets["splits"]["test"]]
-    protocols = []
-    for path in test_paths:
-        with np.load(path) as f:
-            protocols.append(Protocol.from_dict(json.loads(str(f["meta_json"]))["protocol"]))
-    kept = [q for q in protocols if q.kind not in PER_STEP_KINDS]
-    skipped = [q.name for q in protocols if q.kind in PER_STEP_KINDS]
+    held_out = [_load(Path(f)) for f in targets["splits"]["test"]]
+    kept = [(q, ref) for q, ref in held_out if q.kind not in PER_STEP_KINDS]
+    skipped = [q.name for q, _ in held_out if q.kind in PER_STEP_KINDS]
     out = {"dt_ms": dt_ms, "skipped": skipped, "per_dt": []}
     for k in factors:
         dt_k = dt_ms / k
         folder = args.run / "timestep" / f"dt_{dt_k:g}"
-        res = generate_targets(spec, ProtocolSet((), (), tuple(kept)), folder, dt_ms=dt_k,
-                               settle_ms=settle_ms, n_workers=args.workers)
-        rows = []
-        for q, path_k in zip(kept, res["splits"]["test"], strict=True):
-            ref, window = _spikes_in_window(test_paths[protocols.index(q)])
-            other, _ = _spikes_in_window(path_k)
-            rows.append({"name": q.name, **compare(ref, other, window)})
+        res = generate_targets(spec, ProtocolSet((), (), tuple(q for q, _ in kept)), folder,
+                               dt_ms=dt_k, settle_ms=settle_ms, n_workers=args.workers)
+        rows = [{"name": q.name, **compare(q, ref, _load(Path(path_k))[1])}
+                for (q, ref), path_k in zip(kept, res["splits"]["test"], strict=True)]
         out["per_dt"].append({"dt_ms": dt_k, "factor": k, "per_protocol": rows})
     print(f"\nfull cell at smaller time steps against itself at dt = {dt_ms:g} ms\n")
     print("| dt (ms) | protocol | Γ(4 ms) | Γ(2 ms) | spikes at dt / here | largest shift (ms) |")
@@ -113,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             g4, g2, sh = (("–" if x is None else f"{x:.2f}")
                           for x in (r["gamma_4ms"], r["gamma_2ms"], r["max_shift_ms"]))
             print(f"| {e['dt_ms']:g} | {r['name']} | {g4} | {g2} | {r['n_spikes_ref']} / "
-                  f"{r['n_spikes']} | {sh} |")
+                  f"{r['n_spikes_model']} | {sh} |")
     if skipped:
         print(f"\n(left out, the stimulus is drawn per time step: {', '.join(skipped)})")
     atomic_write_text(args.run / "full_cell_timestep.json", json.dumps(out, indent=1))

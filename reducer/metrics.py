@@ -313,9 +313,33 @@ def compare_traces(
         raise ValueError("need at least two samples")
     s_ref = spike_times(t, v_ref, threshold_mV)
     s_mod = spike_times(t, v_model, threshold_mV)
-    t0, t1 = (float(t[0]), float(t[-1])) if stim_window is None else map(float, stim_window)
+    window = (float(t[0]), float(t[-1])) if stim_window is None else stim_window
+    spikes = compare_spike_trains(s_ref, s_mod, window)
+    out: dict[str, float | int] = {k: spikes[k] for k in spikes if k.startswith("gamma_")}
+    out["v_rmse_mV"] = v_rmse(v_ref, v_model)
+    out["subthreshold_rmse_mV"] = subthreshold_rmse(t, v_ref, v_model, s_ref, s_mod)
+    out.update({k: v for k, v in spikes.items() if not k.startswith("gamma_")})
+    out["model_trace_finite"] = bool(np.isfinite(np.asarray(v_model, dtype=float)).all())
+    return out
+
+
+def compare_spike_trains(
+    ref_spikes_ms: Any, model_spikes_ms: Any, window: tuple[float, float]
+) -> dict[str, float | int]:
+    """The spike metrics of :func:`compare_traces`, from two spike trains.
+
+    Only the spikes inside ``window = (t_start_ms, t_end_ms)`` count, and its length is the
+    duration (rates, Γ's chance correction).
+
+    Returns:
+        ``gamma_4ms``, ``gamma_2ms`` (may be NaN), ``n_spikes_ref``, ``n_spikes_model``,
+        ``spike_count_error`` (signed), ``rate_ref_hz``, ``rate_model_hz``.
+    """
+    t0, t1 = map(float, window)
     if not t1 > t0:
-        raise ValueError(f"empty stim_window {stim_window}")
+        raise ValueError(f"empty stim_window {window}")
+    s_ref = _as_1d("ref_spikes_ms", ref_spikes_ms)
+    s_mod = _as_1d("model_spikes_ms", model_spikes_ms)
     # Closed at the end so that a spike on the last sample of the trace is not lost.
     w_ref = s_ref[(s_ref >= t0) & (s_ref <= t1)]
     w_mod = s_mod[(s_mod >= t0) & (s_mod <= t1)]
@@ -323,14 +347,11 @@ def compare_traces(
     out: dict[str, float | int] = {}
     for delta in GAMMA_DELTAS_ms:
         out[f"gamma_{delta:g}ms"] = coincidence_factor(w_ref, w_mod, delta, duration)
-    out["v_rmse_mV"] = v_rmse(v_ref, v_model)
-    out["subthreshold_rmse_mV"] = subthreshold_rmse(t, v_ref, v_model, s_ref, s_mod)
     out["n_spikes_ref"] = int(w_ref.size)
     out["n_spikes_model"] = int(w_mod.size)
     out["spike_count_error"] = spike_count_error(w_ref, w_mod)
     out["rate_ref_hz"] = float(w_ref.size / (duration * 1e-3))
     out["rate_model_hz"] = float(w_mod.size / (duration * 1e-3))
-    out["model_trace_finite"] = bool(np.isfinite(np.asarray(v_model, dtype=float)).all())
     return out
 
 
