@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "attainable); comma-separated, each in %% of the rheobase (1%%) or in "
                         "pA (2pA); 0 = off")
     p.add_argument("--force", action="store_true",
-                   help="discard this output folder's earlier results and start over")
+                   help="discard this output folder's earlier results (every stage's and what "
+                        "the benchmarks/ scripts wrote there; other files stay) and start "
+                        "over")
     p.add_argument("--version", action="version", version=f"reduce-cell {__version__}")
     return p
 

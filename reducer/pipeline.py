@@ -114,14 +114,12 @@ class Run:
         self.opt = options
         self.dt_ms = float(options.dt_ms or spec.dt_ms)
         if force and self.out.exists():
-            for name in ("run.json", "cell_spec.pkl", "calibration.json", "data", "train", "export",
-                         "export_baseline", "validation.pkl", "metrics.json", "report.html",
-                         HOLDS_CHOICE, SET_ASIDE):
-                p = self.out / name
-                if p.is_dir():
-                    shutil.rmtree(p)
-                elif p.exists():
-                    p.unlink()
+            for pattern in RUN_OUTPUTS + BENCHMARK_OUTPUTS:
+                for p in self.out.glob(pattern):
+                    if p.is_dir():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink()
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_run_file()
         # The exact cell description, for tools that revisit the run (benchmarks/).
@@ -331,6 +329,16 @@ class Run:
 
 HOLDS_CHOICE = "holds_choice.json"
 SET_ASIDE = "no_holds"
+
+# What --force clears (glob patterns in the run folder): every stage's output, and what the
+# scripts in benchmarks/ write into a run. Theirs describe the model they measured; left beside
+# a new model they would pass for its numbers. Anything else in the folder is the user's.
+RUN_OUTPUTS = ("run.json", "cell_spec.pkl", "calibration.json", "data", "train", "export",
+               "export_baseline", "validation.pkl", "metrics.json", "report.html",
+               HOLDS_CHOICE, SET_ASIDE)
+BENCHMARK_OUTPUTS = ("benchmark.json", "benchmark_export_table", "network_benchmark*.json",
+                     "training_fit.json", "full_cell_timestep.json", "timestep",
+                     "synaptic_input.json", "synaptic_input.png")
 
 
 def holds_needed(check: dict[str, Any]) -> bool:

@@ -320,6 +320,29 @@ def test_holds_auto_trains_again_with_the_holds_when_the_first_model_locks(tmp_p
     assert final.stat().st_mtime_ns == before and len(seen) == 1
 
 
+def test_force_clears_run_and_benchmark_outputs_only(tmp_path):
+    """--force: a new model must not sit beside the old one's benchmark numbers, and the
+    user's own files in the folder stay."""
+    from reducer.cell import load_cell_spec
+    from reducer.pipeline import BENCHMARK_OUTPUTS, RUN_OUTPUTS, Run, RunOptions
+
+    out = tmp_path / "run"
+    spec = load_cell_spec(ROOT / "models" / "ball_and_stick")
+    Run(spec, out, RunOptions())
+    old = ["metrics.json", "benchmark.json", "network_benchmark_export.json",
+           "full_cell_timestep.json", "synaptic_input.png"]
+    for name in old:
+        (out / name).write_text("{}")
+    for folder in ("train/final", "timestep/dt_0.0125", "benchmark_export_table", "no_holds"):
+        (out / folder).mkdir(parents=True)
+    (out / "my_notes.txt").write_text("keep")
+    (out / "my_plots").mkdir()
+    Run(spec, out, RunOptions(seed=7), force=True)  # other options: refused without --force
+    left = sorted(p.name for p in out.iterdir())
+    assert left == ["cell_spec.pkl", "my_notes.txt", "my_plots", "run.json"]
+    assert "metrics.json" in RUN_OUTPUTS and "timestep" in BENCHMARK_OUTPUTS
+
+
 def test_holds_auto_completes_a_set_aside_cut_short(tmp_path):
     """A crash between writing the decision and moving the first model away: the resumed run
     moves what is left and keeps what was moved."""
