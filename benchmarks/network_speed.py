@@ -54,11 +54,15 @@ def main() -> int:
     args = ap.parse_args()
 
     from mod_export.fileio import atomic_write_text
+    from reducer.errors import ReduceCellError
     from reducer.isolated import run_isolated
     from reducer.pipeline import finished_run
 
     run = args.run.resolve()
-    spec, info, _, protocol = finished_run(run)
+    try:
+        spec, info, _, protocol = finished_run(run)
+    except ReduceCellError as exc:
+        ap.error(str(exc))
     export = (args.export or run / "export").resolve()
     if not (export / "export.json").is_file():
         ap.error(f"{export} is not an export folder (no export.json)")

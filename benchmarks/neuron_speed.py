@@ -41,6 +41,7 @@ def main() -> int:
 
     from mod_export import export_reduced_cell
     from mod_export.fileio import atomic_write_text
+    from reducer.errors import ReduceCellError
     from reducer.hybrid import load_model
     from reducer.hybrid.cell import HybridCell
     from reducer.nmodl2jax import build_membrane
@@ -48,7 +49,10 @@ def main() -> int:
     from reducer.validate import run_validation, time_jax
 
     run = args.run.resolve()
-    spec, info, _, protocol = finished_run(run)
+    try:
+        spec, info, _, protocol = finished_run(run)
+    except ReduceCellError as exc:
+        ap.error(str(exc))
     targets = json.loads((run / "data" / "targets.json").read_text())
     model, _ = load_model(run / "train" / "final")
     exports = {"reduced": run / "export", "baseline": run / "export_baseline"}

@@ -88,6 +88,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from mod_export.fileio import atomic_write_text
+    from reducer.errors import ReduceCellError
     from reducer.isolated import run_isolated
     from reducer.metrics import longest_depolarised_ms
     from reducer.pipeline import finished_run
@@ -95,7 +96,10 @@ def main() -> int:
     from reducer.targets import sensitivity_offsets_pA
 
     run = args.run.resolve()
-    spec, info, _, _ = finished_run(run)
+    try:
+        spec, info, _, _ = finished_run(run)
+    except ReduceCellError as exc:
+        ap.error(str(exc))
     cal = json.loads((run / "calibration.json").read_text())
     exports = [e.resolve() for e in args.export] if args.export else \
         [p for p in (run / "export", run / "export_baseline") if p.is_dir()]

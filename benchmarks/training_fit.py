@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("run", type=Path, help="output folder of a finished reduce-cell run")
     args = p.parse_args(argv)
+    for need in ("data/targets.json", "train/final/axial_model.json"):
+        if not (args.run / need).is_file():
+            p.error(f"{args.run} has no {need}: give the folder of a reduce-cell run whose "
+                    "train stage has finished")
     targets = json.loads((args.run / "data" / "targets.json").read_text())
     soma = targets["soma"]
     dt_ms = float(targets["meta"]["dt_ms"])

@@ -367,8 +367,19 @@ def _export_id(folder: Path) -> str:
 
 def finished_run(run_dir: str | Path) -> tuple[Any, dict[str, Any], ProtocolSet, Protocol]:
     """What the benchmarks read from a finished run folder: the cell spec, ``run.json``, the
-    protocol set (from the measured rheobase) and the protocol the report's timing uses."""
+    protocol set (from the measured rheobase) and the protocol the report's timing uses.
+
+    Raises:
+        ReduceCellError: ``run_dir`` is not the folder of a finished run (names what is missing).
+    """
     run_dir = Path(run_dir)
+    # metrics.json is written last (report stage): the exports and the model exist by then.
+    for name in ("cell_spec.pkl", "run.json", "calibration.json", "metrics.json"):
+        if not (run_dir / name).is_file():
+            raise ReduceCellError(
+                f"{run_dir} is not a finished reduce-cell run (it has no {name}): give the "
+                "--out folder of a run that finished, or finish this one by running the same "
+                "reduce-cell command again")
     with open(run_dir / "cell_spec.pkl", "rb") as f:
         spec = pickle.load(f)
     info = json.loads((run_dir / "run.json").read_text())

@@ -32,6 +32,18 @@ def run_dir(tmp_path_factory):
     return work / "run"
 
 
+def assert_force_would_clear_all(run_dir: Path) -> None:
+    """Everything a run or a benchmark script wrote into the run folder is on --force's list
+    (a new output that is not would outlive --force beside a new model)."""
+    from fnmatch import fnmatch
+
+    from reducer.pipeline import BENCHMARK_OUTPUTS, RUN_OUTPUTS
+
+    unlisted = [p.name for p in run_dir.iterdir()
+                if not any(fnmatch(p.name, pat) for pat in RUN_OUTPUTS + BENCHMARK_OUTPUTS)]
+    assert unlisted == []
+
+
 def test_outputs_and_metrics(run_dir):
     m = json.loads((run_dir / "metrics.json").read_text())
     for key in ("gamma_4ms", "gamma_2ms", "v_rmse_mV", "subthreshold_rmse_mV"):
@@ -120,6 +132,7 @@ def test_full_cell_timestep_benchmark(run_dir):
     with np.load(run_dir / "timestep" / f"dt_{dt_ms / 2:g}" / "test" / "test_step_2.4R.npz") as b:
         assert np.diff(b["t_ms"]) == pytest.approx(dt_ms / 2)
     assert "| test_step_2.4R |" in r.stdout
+    assert_force_would_clear_all(run_dir)
 
 
 def test_training_fit_benchmark(run_dir):
@@ -139,6 +152,7 @@ def test_training_fit_benchmark(run_dir):
         assert 0.0 <= fit[split]["mean"]["subthreshold_rmse_mV"] < 3.0
     assert fit["train"]["skipped"] == ["train_hold_1.6R"]
     assert "| **mean** |" in r.stdout
+    assert_force_would_clear_all(run_dir)
 
 
 def test_network_speed_benchmark(run_dir):
@@ -176,6 +190,7 @@ def test_network_speed_benchmark(run_dir):
     v = val["traces"]["baseline"][bench["timing_protocol"]]["v_mV"]
     one = next(row for row in bench["networks"] if row["kind"] == "reduced")
     assert one["spikes_per_cell"] == spike_times(np.arange(len(v)) * bench["dt_ms"], v).size
+    assert_force_would_clear_all(run_dir)
 
 
 def test_synaptic_input_benchmark(run_dir):
@@ -217,6 +232,41 @@ def test_synaptic_input_benchmark(run_dir):
     assert m["n_spikes_ref"] > 0 and m["v_rmse_mV"] >= 0.0
     assert [p["offset_pA"] for p in driven["full_cell_perturbed"]] == out["offsets_pA"]
     assert "| 2 | 3 | reduced |" in r.stdout
+    assert_force_would_clear_all(run_dir)
+
+
+def test_neuron_speed_benchmark(run_dir):
+    """benchmarks/neuron_speed.py times every simulation of the timing protocol side by side and
+    reports full / each as the speed-up (no timing is asserted: speed claims live there)."""
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "neuron_speed.py"),
+                        str(run_dir), "--repeats-full", "1", "--repeats-reduced", "1"],
+                       capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    bench = json.loads((run_dir / "benchmark.json").read_text())
+    t = bench["timings_s"]
+    assert list(t) == ["full cell", "reduced (exact gates)", "reduced (NMODL TABLE gates)",
+                       "linear baseline (10 states)", "soma-only floor",
+                       "JAX hybrid (CPU, jitted)"]
+    assert all(x > 0 for x in t.values())
+    for name, x in t.items():
+        assert bench["speedup_vs_full"][name] == pytest.approx(t["full cell"] / x)
+    assert bench["protocol"] == "test_ou_seed" and bench["repeats_full"] == 1
+    table = json.loads((run_dir / "benchmark_export_table" / "export.json").read_text())
+    assert (run_dir / "benchmark_export_table" / table["mechanisms_dir"] / "x86_64").is_dir()
+    assert "| soma-only floor |" in r.stdout
+    assert_force_would_clear_all(run_dir)
+
+
+@pytest.mark.parametrize("script", ["neuron_speed.py", "network_speed.py", "synaptic_input.py",
+                                    "training_fit.py"])
+def test_benchmark_on_a_folder_that_is_not_a_finished_run(run_dir, script):
+    """One message naming what is missing (exit 2), not a traceback."""
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script),
+                        str(run_dir / "export")], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{run_dir / 'export'} " in r.stderr and "has no " in r.stderr
 
 
 def test_rerun_resumes_without_recomputing(run_dir):
