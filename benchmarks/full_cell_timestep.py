@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mod_export.fileio import atomic_write_text  # noqa: E402
 from reducer import metrics  # noqa: E402
+from reducer.errors import ReduceCellError  # noqa: E402
+from reducer.pipeline import require_run_files  # noqa: E402
 from reducer.protocols import Protocol, ProtocolSet  # noqa: E402
 from reducer.targets import generate_targets  # noqa: E402
 
@@ -73,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--factors must be numbers separated by commas, got {args.factors!r}")
     if not factors or any(not k > 1 for k in factors):
         p.error(f"every factor must be > 1, got {args.factors!r}")
-    for need in ("data/targets.json", "cell_spec.pkl"):
-        if not (args.run / need).is_file():
-            p.error(f"{args.run} has no {need}: give the folder of a reduce-cell run whose "
-                    "targets stage has finished")
+    try:
+        require_run_files(args.run, ("data/targets.json", "cell_spec.pkl"), "targets")
+    except ReduceCellError as exc:
+        p.error(str(exc))
     targets = json.loads((args.run / "data" / "targets.json").read_text())
     dt_ms = float(targets["meta"]["dt_ms"])
     settle_ms = float(targets["meta"]["settle_ms"])

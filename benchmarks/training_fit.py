@@ -24,9 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mod_export.fileio import atomic_write_text  # noqa: E402
+from reducer.errors import ReduceCellError  # noqa: E402
 from reducer.hybrid.cell import HybridCell  # noqa: E402
 from reducer.hybrid.model_io import load_model  # noqa: E402
 from reducer.nmodl2jax import build_membrane  # noqa: E402
+from reducer.pipeline import require_run_files  # noqa: E402
 from reducer.targets import Dataset  # noqa: E402
 from reducer.train import closed_loop_metrics, pad_dataset  # noqa: E402
 
@@ -38,10 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("run", type=Path, help="output folder of a finished reduce-cell run")
     args = p.parse_args(argv)
-    for need in ("data/targets.json", "train/final/axial_model.json"):
-        if not (args.run / need).is_file():
-            p.error(f"{args.run} has no {need}: give the folder of a reduce-cell run whose "
-                    "train stage has finished")
+    try:
+        require_run_files(args.run, ("data/targets.json", "train/final/axial_model.json"),
+                          "train")
+    except ReduceCellError as exc:
+        p.error(str(exc))
     targets = json.loads((args.run / "data" / "targets.json").read_text())
     soma = targets["soma"]
     dt_ms = float(targets["meta"]["dt_ms"])

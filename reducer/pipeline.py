@@ -365,6 +365,21 @@ def _export_id(folder: Path) -> str:
     return json.loads((Path(folder) / "export.json").read_text())["mechanism"]
 
 
+def require_run_files(run_dir: str | Path, names: tuple[str, ...], stage: str) -> None:
+    """Check that a run folder holds ``names`` (paths relative to it), written by ``stage``
+    or earlier.
+
+    Raises:
+        ReduceCellError: naming the first missing file and what to do.
+    """
+    for name in names:
+        if not (Path(run_dir) / name).is_file():
+            raise ReduceCellError(
+                f"{run_dir} has no {name}: give the --out folder of a reduce-cell run whose "
+                f"{stage} stage has finished, or finish this one by running the same "
+                "reduce-cell command again")
+
+
 def finished_run(run_dir: str | Path) -> tuple[Any, dict[str, Any], ProtocolSet, Protocol]:
     """What the benchmarks read from a finished run folder: the cell spec, ``run.json``, the
     protocol set (from the measured rheobase) and the protocol the report's timing uses.
@@ -374,12 +389,8 @@ def finished_run(run_dir: str | Path) -> tuple[Any, dict[str, Any], ProtocolSet,
     """
     run_dir = Path(run_dir)
     # metrics.json is written last (report stage): the exports and the model exist by then.
-    for name in ("cell_spec.pkl", "run.json", "calibration.json", "metrics.json"):
-        if not (run_dir / name).is_file():
-            raise ReduceCellError(
-                f"{run_dir} is not a finished reduce-cell run (it has no {name}): give the "
-                "--out folder of a run that finished, or finish this one by running the same "
-                "reduce-cell command again")
+    require_run_files(run_dir, ("cell_spec.pkl", "run.json", "calibration.json", "metrics.json"),
+                      "report")
     with open(run_dir / "cell_spec.pkl", "rb") as f:
         spec = pickle.load(f)
     info = json.loads((run_dir / "run.json").read_text())
