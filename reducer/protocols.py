@@ -30,6 +30,25 @@ import numpy as np
 from reducer.synaptic import SynapticDrive
 
 KINDS = ("step", "ramp", "ou_noise", "chirp", "multistep")
+OU_SAMPLE_MS = 0.025  # the noise grid: NEURON's default dt, so a default run steps on it
+
+
+def ou_path(n: int, sample_ms: float, tau_ms: float, sigma_nA: float, seed: int) -> np.ndarray:
+    """Zero-mean Ornstein-Uhlenbeck path, ``n`` samples ``sample_ms`` apart, starting at 0.
+
+    Exact discretisation: x[j] = x[j-1] e^(-dt/tau) + sigma sqrt(1 - e^(-2 dt/tau)) xi[j],
+    with xi standard normal from ``numpy.random.default_rng(seed)``.
+    """
+    rng = np.random.default_rng(seed)
+    decay = np.exp(-sample_ms / tau_ms)
+    kick = sigma_nA * np.sqrt(1.0 - decay**2)
+    xi = rng.standard_normal(n)
+    x = np.empty(n)
+    acc = 0.0
+    for j in range(n):
+        acc = acc * decay + kick * xi[j]
+        x[j] = acc
+    return x
 
 
 @dataclass(frozen=True)
@@ -76,8 +95,10 @@ class Protocol:
             step: ``delay_ms, dur_ms, amp_nA``
             multistep: ``delay_ms, dur_ms, amps_nA`` (list), ``gap_ms``
             ramp: ``delay_ms, dur_ms, amp_start_nA, amp_end_nA``
-            ou_noise: ``delay_ms, dur_ms, mean_nA, sigma_nA, tau_ms, seed``
-                (Ornstein-Uhlenbeck, exact discretisation)
+            ou_noise: ``delay_ms, dur_ms, mean_nA, sigma_nA, tau_ms, seed``, optional
+                ``sample_ms`` (default :data:`OU_SAMPLE_MS`): an Ornstein-Uhlenbeck path drawn
+                on a grid of that interval (exact discretisation) and held between grid
+                points, so the stimulus does not depend on ``dt_ms``
             chirp: ``delay_ms, dur_ms, offset_nA, amp_nA, f0_hz, f1_hz`` (linear sweep)
         """
         n = self.n_steps(dt_ms)
@@ -98,17 +119,14 @@ class Protocol:
             frac = (t[on] - p["delay_ms"]) / p["dur_ms"]
             i[on] = p["amp_start_nA"] + frac * (p["amp_end_nA"] - p["amp_start_nA"])
         elif self.kind == "ou_noise":
-            rng = np.random.default_rng(int(p["seed"]))
-            k = int(on.sum())
-            decay = np.exp(-dt_ms / p["tau_ms"])
-            kick = p["sigma_nA"] * np.sqrt(1.0 - decay**2)
-            x = np.empty(k)
-            xi = rng.standard_normal(k)
-            acc = 0.0
-            for j in range(k):
-                acc = acc * decay + kick * xi[j]
-                x[j] = acc
-            i[on] = p["mean_nA"] + x
+            # One sample path per seed whatever dt is: drawn on its own grid and held between
+            # grid points, so a run at another dt sees the same stimulus (at dt = the grid
+            # interval, one sample per step, exactly as before the grid existed).
+            grid_ms = float(p.get("sample_ms", OU_SAMPLE_MS))
+            path = ou_path(int(round(p["dur_ms"] / grid_ms)), grid_ms, p["tau_ms"],
+                           p["sigma_nA"], int(p["seed"]))
+            j = np.floor((t[on] - p["delay_ms"]) / grid_ms + 1e-6).astype(int)
+            i[on] = p["mean_nA"] + path[np.clip(j, 0, path.size - 1)]
         elif self.kind == "chirp":
             tt = (t[on] - p["delay_ms"]) * 1e-3  # s
             dur_s = p["dur_ms"] * 1e-3

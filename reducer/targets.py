@@ -19,6 +19,7 @@ metadata matches the request is reused, so interrupted runs resume.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -200,8 +201,10 @@ def _meta_matches(path: Path, meta: dict[str, Any]) -> bool:
             old = json.loads(str(f["meta_json"]))
     except Exception:
         return False
-    keys = ("protocol_digest", "cell_hash", "dt_ms", "settle_ms", "v_init_mV", "celsius_degC",
-            "offset_nA")
+    # the waveform's own hash too: the same protocol renders differently across versions (OU
+    # noise was drawn per dt step before it had its own grid)
+    keys = ("protocol_digest", "stimulus_sha1", "cell_hash", "dt_ms", "settle_ms", "v_init_mV",
+            "celsius_degC", "offset_nA")
     return all(old.get(k) == meta.get(k) for k in keys)
 
 
@@ -230,13 +233,15 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
     offset = 0.0
     for job, p in zip(jobs, protocols, strict=True):
         path = Path(job["path"])
-        meta = {**base_meta, "protocol": p.to_dict(), "protocol_digest": p.digest()}
         offset_nA = float(job.get("offset_nA", 0.0))
+        waveform = p.waveform_nA(rig.dt_ms) + offset_nA
+        meta = {**base_meta, "protocol": p.to_dict(), "protocol_digest": p.digest(),
+                "stimulus_sha1": hashlib.sha1(waveform.tobytes()).hexdigest()}
         if offset_nA:
             meta["offset_nA"] = offset_nA
         if not (path.exists() and _meta_matches(path, meta)):
             t0 = time.perf_counter()
-            data = rig.run(p.waveform_nA(rig.dt_ms) + offset_nA, prog, offset,
+            data = rig.run(waveform, prog, offset,
                            holds=p.hold_waveforms(rig.dt_ms),
                            synapses=p.synaptic_drive(rig.v_rest_mV))
             meta["wall_s"] = time.perf_counter() - t0

@@ -9,12 +9,13 @@ import pytest
 
 from reducer.cell import load_cell_spec
 from reducer.isolated import run_isolated
-from reducer.protocols import Protocol, default_protocols
+from reducer.protocols import OU_SAMPLE_MS, Protocol, default_protocols, ou_path
 from reducer.targets import (
     Dataset,
     dc_iv,
     generate_targets,
     parse_sensitivity,
+    save_npz_atomic,
     sensitivity_offsets_pA,
     sensitivity_sizes_pA,
 )
@@ -165,9 +166,19 @@ def test_generate_targets_writes_and_resumes(tmp_path):
     mtimes = [p.stat().st_mtime_ns for p in paths]
     generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=1)
     assert [p.stat().st_mtime_ns for p in paths] == mtimes
-    # a different stimulus under the same name is simulated again
-    meta = json.loads(str(np.load(paths[0])["meta_json"]))
-    assert meta["protocol_digest"]
+    # a recording whose stimulus is not what the protocol renders now (made by an older
+    # version) is simulated again, the others are kept
+    with np.load(paths[0]) as f:
+        arrays = {k: f[k] for k in f.files if k != "meta_json"}
+        meta = json.loads(str(f["meta_json"]))
+    assert meta["protocol_digest"] and len(meta["stimulus_sha1"]) == 40
+    save_npz_atomic(paths[0], arrays, {**meta, "stimulus_sha1": "0" * 40})
+    mtimes[0] = paths[0].stat().st_mtime_ns
+    generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=1)
+    assert paths[0].stat().st_mtime_ns != mtimes[0]
+    assert [p.stat().st_mtime_ns for p in paths[1:]] == mtimes[1:]
+    with np.load(paths[0]) as f:
+        assert json.loads(str(f["meta_json"]))["stimulus_sha1"] == meta["stimulus_sha1"]
 
 
 def test_sensitivity_runs_add_a_constant_current(tmp_path):
@@ -275,3 +286,25 @@ def test_waveforms():
     assert np.all(np.diff(ramp.waveform_nA(dt)) > 0)
     with pytest.raises(ValueError, match="unknown kind"):
         Protocol("x", "square", 10.0)
+
+
+def test_ou_noise_is_one_path_whatever_the_time_step():
+    """A run at another dt sees the same noise: the path is drawn on a fixed grid and held."""
+    grid = OU_SAMPLE_MS
+    ou = Protocol("o", "ou_noise", 30.0, dict(delay_ms=5, dur_ms=20, mean_nA=0.5, sigma_nA=0.2,
+                                              tau_ms=3.0, seed=7))
+    x = ou.waveform_nA(grid)
+    on = slice(int(round(5 / grid)), int(round(25 / grid)))
+    np.testing.assert_array_equal(x[on], 0.5 + ou_path(800, grid, 3.0, 0.2, 7))
+    assert np.all(x[: on.start] == 0) and np.all(x[on.stop:] == 0)
+    # half the step: each grid value held for two steps; twice the step: every other value
+    np.testing.assert_array_equal(ou.waveform_nA(grid / 2), np.repeat(x, 2))
+    np.testing.assert_array_equal(ou.waveform_nA(2 * grid), x[::2])
+    # a step off the grid samples the same held path at its step starts
+    m = np.arange(ou.n_steps(0.01))  # step m starts at m * 0.01 ms, in grid interval 2m // 5
+    np.testing.assert_array_equal(ou.waveform_nA(0.01), x[2 * m // 5])
+    # another grid is another (finer) sample path with the same statistics
+    fine = Protocol("f", "ou_noise", 2000.0, dict(delay_ms=0, dur_ms=2000, mean_nA=0.5,
+                                                  sigma_nA=0.2, tau_ms=5.0, seed=3,
+                                                  sample_ms=0.01)).waveform_nA(0.01)
+    assert abs(fine.mean() - 0.5) < 0.05 and abs(fine.std() - 0.2) < 0.05
