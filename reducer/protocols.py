@@ -78,6 +78,9 @@ class Protocol:
             if len(h) != 3 or not (h[0] >= 0 and h[1] > 0 and h[0] + h[1] <= self.duration_ms):
                 raise ValueError(f"protocol {self.name!r}: a hold is [start_ms, dur_ms, level_mV] "
                                  f"inside the protocol's {self.duration_ms} ms, got {h!r}")
+        if not float(self.params.get("sample_ms", OU_SAMPLE_MS)) > 0:
+            raise ValueError(f"protocol {self.name!r}: sample_ms (the noise grid) must be > 0, "
+                             f"got {self.params['sample_ms']!r}")
         syn = self.params.get("synapses")
         if syn is not None:
             drive = self.synaptic_drive(-70.0)[0]  # checks the fields

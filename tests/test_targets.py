@@ -308,3 +308,6 @@ def test_ou_noise_is_one_path_whatever_the_time_step():
                                                   sigma_nA=0.2, tau_ms=5.0, seed=3,
                                                   sample_ms=0.01)).waveform_nA(0.01)
     assert abs(fine.mean() - 0.5) < 0.05 and abs(fine.std() - 0.2) < 0.05
+    with pytest.raises(ValueError, match="sample_ms"):
+        Protocol("g", "ou_noise", 10.0, dict(delay_ms=0, dur_ms=10, mean_nA=0, sigma_nA=0.1,
+                                             tau_ms=1.0, seed=0, sample_ms=0))
