@@ -40,21 +40,19 @@ from reducer.protocols import Protocol, ProtocolSet  # noqa: E402
 from reducer.targets import generate_targets  # noqa: E402
 
 
-def _load(path: Path) -> tuple[Protocol, np.ndarray]:
-    """A stored simulation's protocol and its somatic spike times (ms)."""
+def _load(path: Path) -> tuple[Protocol, np.ndarray, np.ndarray]:
+    """A stored simulation's protocol, its somatic spike times (ms) and the current it was
+    driven with per step (``i_stim_nA[k]`` is the current of step k-1 -> k)."""
     with np.load(path) as f:
         meta = json.loads(str(f["meta_json"]))
-        return Protocol.from_dict(meta["protocol"]), metrics.spike_times(f["t_ms"],
-                                                                         f["v_soma_mV"])
+        return (Protocol.from_dict(meta["protocol"]),
+                metrics.spike_times(f["t_ms"], f["v_soma_mV"]), f["i_stim_nA"][1:])
 
 
-def _same_stimulus(path: Path, p: Protocol, dt_ms: float) -> bool:
-    """Whether the recording at ``path`` was driven by what ``p`` renders now at ``dt_ms``
-    (``i_stim_nA[k]`` is the current of step k-1 -> k)."""
-    with np.load(path) as f:
-        stored = f["i_stim_nA"][1:]
+def _same_stimulus(stored_nA: np.ndarray, p: Protocol, dt_ms: float) -> bool:
+    """Whether a recording driven by ``stored_nA`` was driven by what ``p`` renders now."""
     now = p.waveform_nA(dt_ms)
-    return stored.shape == now.shape and np.allclose(stored, now, rtol=0.0, atol=1e-12)
+    return stored_nA.shape == now.shape and np.allclose(stored_nA, now, rtol=0.0, atol=1e-12)
 
 
 def compare(p: Protocol, ref: np.ndarray, other: np.ndarray) -> dict:
@@ -93,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     spec = pickle.loads((args.run / "cell_spec.pkl").read_bytes())
     kept, skipped = [], []
     for f in targets["splits"]["test"]:
-        q, ref = _load(Path(f))
-        if _same_stimulus(Path(f), q, dt_ms):
+        q, ref, stored_nA = _load(Path(f))
+        if _same_stimulus(stored_nA, q, dt_ms):
             kept.append((q, ref))
         else:
             skipped.append(q.name)
