@@ -24,48 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from selfcheck import compare, heldout_references, load_recording, skipped_message  # noqa: E402
+
 from mod_export.fileio import atomic_write_text  # noqa: E402
-from reducer import metrics  # noqa: E402
 from reducer.errors import ReduceCellError  # noqa: E402
-from reducer.pipeline import require_run_files  # noqa: E402
-from reducer.protocols import Protocol, ProtocolSet  # noqa: E402
+from reducer.protocols import ProtocolSet  # noqa: E402
 from reducer.targets import generate_targets  # noqa: E402
-
-
-def _load(path: Path) -> tuple[Protocol, np.ndarray, np.ndarray]:
-    """A stored simulation's protocol, its somatic spike times (ms) and the current it was
-    driven with per step (``i_stim_nA[k]`` is the current of step k-1 -> k)."""
-    with np.load(path) as f:
-        meta = json.loads(str(f["meta_json"]))
-        return (Protocol.from_dict(meta["protocol"]),
-                metrics.spike_times(f["t_ms"], f["v_soma_mV"]), f["i_stim_nA"][1:])
-
-
-def _same_stimulus(stored_nA: np.ndarray, p: Protocol, dt_ms: float) -> bool:
-    """Whether a recording driven by ``stored_nA`` was driven by what ``p`` renders now."""
-    now = p.waveform_nA(dt_ms)
-    return stored_nA.shape == now.shape and np.allclose(stored_nA, now, rtol=0.0, atol=1e-12)
-
-
-def compare(p: Protocol, ref: np.ndarray, other: np.ndarray) -> dict:
-    """The held-out spike metrics of ``other`` against ``ref`` in ``p``'s stimulus window,
-    and the largest shift between the i-th spikes there."""
-    window = p.stimulus_window_ms() or (0.0, p.duration_ms)
-    row = metrics.compare_spike_trains(ref, other, window)
-    for k in ("gamma_4ms", "gamma_2ms"):  # NaN: undefined (no spikes, or 2 rate delta >= 1)
-        row[k] = None if np.isnan(row[k]) else row[k]
-    inside = [s[(s >= window[0]) & (s <= window[1])] for s in (ref, other)]
-    n = min(map(len, inside))
-    row["max_shift_ms"] = float(np.max(np.abs(inside[1][:n] - inside[0][:n]))) if n else None
-    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,28 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     if not factors or any(not k > 1 for k in factors):
         p.error(f"every factor must be > 1, got {args.factors!r}")
     try:
-        require_run_files(args.run, ("data/targets.json", "cell_spec.pkl"), "targets")
+        ref = heldout_references(args.run)
     except ReduceCellError as exc:
         p.error(str(exc))
-    targets = json.loads((args.run / "data" / "targets.json").read_text())
-    dt_ms = float(targets["meta"]["dt_ms"])
-    settle_ms = float(targets["meta"]["settle_ms"])
-    spec = pickle.loads((args.run / "cell_spec.pkl").read_bytes())
-    kept, skipped = [], []
-    for f in targets["splits"]["test"]:
-        q, ref, stored_nA = _load(Path(f))
-        if _same_stimulus(stored_nA, q, dt_ms):
-            kept.append((q, ref))
-        else:
-            skipped.append(q.name)
+    dt_ms, kept, skipped = ref["dt_ms"], ref["kept"], ref["skipped"]
     out = {"dt_ms": dt_ms, "skipped": skipped, "per_dt": []}
     for k in factors:
         dt_k = dt_ms / k
         folder = args.run / "timestep" / f"dt_{dt_k:g}"
-        res = generate_targets(spec, ProtocolSet((), (), tuple(q for q, _ in kept)), folder,
-                               dt_ms=dt_k, settle_ms=settle_ms, n_workers=args.workers)
-        rows = [{"name": q.name, **compare(q, ref, _load(Path(path_k))[1])}
-                for (q, ref), path_k in zip(kept, res["splits"]["test"], strict=True)]
+        res = generate_targets(ref["spec"], ProtocolSet((), (), tuple(q for q, _ in kept)),
+                               folder, dt_ms=dt_k, settle_ms=ref["settle_ms"],
+                               n_workers=args.workers)
+        rows = [{"name": q.name, **compare(q, spikes, load_recording(Path(path_k))[1])}
+                for (q, spikes), path_k in zip(kept, res["splits"]["test"], strict=True)]
         out["per_dt"].append({"dt_ms": dt_k, "factor": k, "per_protocol": rows})
     print(f"\nfull cell at smaller time steps against itself at dt = {dt_ms:g} ms\n")
     print("| dt (ms) | protocol | Γ(4 ms) | Γ(2 ms) | spikes at dt / here | largest shift (ms) |")
@@ -115,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {e['dt_ms']:g} | {r['name']} | {g4} | {g2} | {r['n_spikes_ref']} / "
                   f"{r['n_spikes_model']} | {sh} |")
     if skipped:
-        print(f"\n(left out, their stored stimulus is not what the protocol gives now: "
-              f"{', '.join(skipped)}; run reduce-cell --force to record them again)")
+        print(skipped_message(skipped))
     atomic_write_text(args.run / "full_cell_timestep.json", json.dumps(out, indent=1))
     return 0
 

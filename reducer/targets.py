@@ -366,6 +366,15 @@ def sensitivity_path(out_dir: Path, protocol_name: str, offset_pA: float) -> Pat
     return Path(out_dir) / "sensitivity" / f"{protocol_name}__{sign}{abs(offset_pA):g}pA.npz"
 
 
+def sensitivity_jobs(protocols: Sequence[Protocol], sizes_pA: Sequence[float],
+                     out_dir: Path) -> list[dict[str, Any]]:
+    """Jobs for :func:`simulate_protocols_worker`: each protocol with +x and -x pA added to its
+    stimulus for each size x, stored at :func:`sensitivity_path` under ``out_dir``."""
+    return [{"protocol": p.to_dict(), "path": str(sensitivity_path(out_dir, p.name, off_pA)),
+             "offset_nA": off_pA * 1e-3}
+            for p in protocols for off_pA in (x * sign for x in sizes_pA for sign in (1.0, -1.0))]
+
+
 def sensitivity_sizes_pA(sensitivity_pA: float | Sequence[float]) -> tuple[float, ...]:
     """The offset sizes (pA) of the sensitivity runs, sorted; 0 entries mean "off".
 
@@ -431,8 +440,6 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
 
     Returns {"splits": {split: [npz paths]}, "meta": rig metadata, "soma": soma description}.
     """
-    from reducer.isolated import run_isolated
-
     out_dir = Path(out_dir)
     dt_ms = float(dt_ms or spec.dt_ms)
     jobs = []
@@ -445,15 +452,23 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
             jobs.append({"protocol": p.to_dict(), "path": str(path)})
     sizes_pA = sensitivity_sizes_pA(sensitivity_pA)
     if sizes_pA:
-        splits["sensitivity"] = []
-        for p in protocols.test:
-            for off_pA in (x * sign for x in sizes_pA for sign in (1.0, -1.0)):
-                path = sensitivity_path(out_dir, p.name, off_pA)
-                splits["sensitivity"].append(path)
-                jobs.append({"protocol": p.to_dict(), "path": str(path),
-                             "offset_nA": off_pA * 1e-3})
-    # Longest first, greedily balanced over workers.
-    jobs.sort(key=lambda j: -j["protocol"]["duration_ms"])
+        more = sensitivity_jobs(protocols.test, sizes_pA, out_dir)
+        splits["sensitivity"] = [Path(j["path"]) for j in more]
+        jobs += more
+    results = simulate_jobs(spec, jobs, dt_ms, settle_ms, n_workers, describe=True)
+    return {"splits": splits, "meta": results[0]["meta"], "soma": results[0]["soma"]}
+
+
+def simulate_jobs(spec, jobs: list[dict[str, Any]], dt_ms: float, settle_ms: float,
+                  n_workers: int = 2, describe: bool = False) -> list[dict[str, Any]]:
+    """Run :func:`simulate_protocols_worker` jobs in ``n_workers`` NEURON processes.
+
+    The longest protocols go first, greedily balanced over the workers. Returns each worker's
+    result (the first one holds the soma description when ``describe`` is set).
+    """
+    from reducer.isolated import run_isolated
+
+    jobs = sorted(jobs, key=lambda j: -j["protocol"]["duration_ms"])
     n_workers = max(1, min(n_workers, len(jobs)))
     buckets: list[list[dict[str, Any]]] = [[] for _ in range(n_workers)]
     loads = [0.0] * n_workers
@@ -472,7 +487,7 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
             results[k] = run_isolated(
                 "reducer.targets:simulate_protocols_worker", spec=spec, jobs=buckets[k],
                 dt_ms=dt_ms, settle_ms=settle_ms, label=f"full cell {k + 1}/{n_workers}",
-                describe=(k == 0))
+                describe=describe and k == 0)
         except BaseException as exc:  # re-raised in the caller's thread below
             errors[k] = exc
 
@@ -484,4 +499,4 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
     for e in errors:
         if e is not None:
             raise e
-    return {"splits": splits, "meta": results[0]["meta"], "soma": results[0]["soma"]}
+    return results
