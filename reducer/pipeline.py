@@ -338,6 +338,7 @@ RUN_OUTPUTS = ("run.json", "cell_spec.pkl", "calibration.json", "data", "train",
                HOLDS_CHOICE, SET_ASIDE)
 BENCHMARK_OUTPUTS = ("benchmark.json", "benchmark_export_table", "network_benchmark*.json",
                      "training_fit.json", "full_cell_timestep.json", "timestep",
+                     "full_cell_sensitivity.json", "sensitivity_scan",
                      "synaptic_input.json", "synaptic_input.png")
 
 

@@ -142,6 +142,46 @@ def test_full_cell_timestep_benchmark(run_dir):
     assert_force_would_clear_all(run_dir)
 
 
+def test_full_cell_sensitivity_benchmark(run_dir):
+    """benchmarks/full_cell_sensitivity.py gives the run's own ±0.3 % / ±1 % numbers again,
+    and a large offset moves the full cell's spikes."""
+    script = str(ROOT / "benchmarks" / "full_cell_sensitivity.py")
+    env = dict(os.environ, NEURON_MODULE_OPTIONS="-nogui")
+    bad = subprocess.run([sys.executable, script, str(run_dir), "--offsets", "2"],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert bad.returncode == 2 and "--offsets" in bad.stderr and "no unit" in bad.stderr
+    empty = subprocess.run([sys.executable, script, str(run_dir / "export")],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert empty.returncode == 2 and "has no data/targets.json" in empty.stderr
+    r = subprocess.run([sys.executable, script, str(run_dir), "--offsets", "0.3%,1%,40%"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads((run_dir / "full_cell_sensitivity.json").read_text())
+    m = json.loads((run_dir / "metrics.json").read_text())
+    rheobase_pA = 1e3 * json.loads((run_dir / "calibration.json").read_text())["rheobase_nA"]
+    assert out["offsets_pA"] == pytest.approx([3e-3 * rheobase_pA, 1e-2 * rheobase_pA,
+                                               0.4 * rheobase_pA], rel=1e-2)
+    in_run = {e["name"]: e for e in m["heldout"]["per_protocol"]}
+    for e in out["per_protocol"]:
+        ran = in_run[e["name"]]
+        assert e["reduced_gamma_4ms"] == ran["gamma_4ms"]
+        # the two sizes the run itself used: the same simulations, so the same Γ
+        for mine, theirs in zip(e["per_offset"][:2], ran["full_cell_perturbed"], strict=True):
+            assert mine["offset_pA"] == theirs["offset_pA"]
+            assert mine["gamma_4ms"] == pytest.approx(theirs["gamma_4ms"], abs=1e-12)
+            assert mine["offsets_pA"] == theirs["offsets_pA"]
+            assert mine["n_spikes"] == theirs["n_spikes"]
+    ou = next(e for e in out["per_protocol"] if e["name"] == "test_ou_seed")
+    # ±40 % of the rheobase moves the hh cell's spikes under noise (measured: Γ 0.79, 7 and
+    # 10 spikes for 9); the tolerance read at Γ 0.85 lies below it
+    big = ou["per_offset"][2]
+    assert big["gamma_4ms"] < 0.85 and big["n_spikes"] != [ou["n_spikes"]] * 2
+    assert ou["tolerance_pA"] is not None and ou["tolerance_pA"] < big["offset_pA"]
+    assert out["mean_gamma_4ms"][2] < out["mean_gamma_4ms"][0]
+    assert "| test_step_2.4R |" in r.stdout
+    assert_force_would_clear_all(run_dir)
+
+
 def test_training_fit_benchmark(run_dir):
     """benchmarks/training_fit.py scores the model on every training and validation trace."""
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "training_fit.py"),
