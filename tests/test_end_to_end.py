@@ -24,6 +24,13 @@ def reduce_cell(*args, cwd):
                           capture_output=True, text=True, timeout=900)
 
 
+def benchmark(script: str, *args, timeout: float = 600):
+    """Run ``benchmarks/<script>`` with ``args`` (converted to str) in its own process."""
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
@@ -108,16 +115,9 @@ def test_export_loads_as_documented(run_dir):
 
 def test_full_cell_timestep_benchmark(run_dir):
     """benchmarks/full_cell_timestep.py reruns the full cell's held-out steps at dt / 2."""
-    script = str(ROOT / "benchmarks" / "full_cell_timestep.py")
-    env = dict(os.environ, NEURON_MODULE_OPTIONS="-nogui")
-    bad = subprocess.run([sys.executable, script, str(run_dir), "--factors", "0.5"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    bad = benchmark("full_cell_timestep.py", run_dir, "--factors", "0.5", timeout=60)
     assert bad.returncode == 2 and "every factor must be > 1" in bad.stderr
-    empty = subprocess.run([sys.executable, script, str(run_dir / "export")],
-                           capture_output=True, text=True, timeout=60, env=env)
-    assert empty.returncode == 2 and "has no data/targets.json" in empty.stderr
-    r = subprocess.run([sys.executable, script, str(run_dir), "--factors", "2"],
-                       capture_output=True, text=True, timeout=600, env=env)
+    r = benchmark("full_cell_timestep.py", run_dir, "--factors", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads((run_dir / "full_cell_timestep.json").read_text())
     dt_ms = json.loads((run_dir / "data" / "targets.json").read_text())["meta"]["dt_ms"]
@@ -145,16 +145,9 @@ def test_full_cell_timestep_benchmark(run_dir):
 def test_full_cell_sensitivity_benchmark(run_dir):
     """benchmarks/full_cell_sensitivity.py gives the run's own ±0.3 % / ±1 % numbers again,
     and a large offset moves the full cell's spikes."""
-    script = str(ROOT / "benchmarks" / "full_cell_sensitivity.py")
-    env = dict(os.environ, NEURON_MODULE_OPTIONS="-nogui")
-    bad = subprocess.run([sys.executable, script, str(run_dir), "--offsets", "2"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    bad = benchmark("full_cell_sensitivity.py", run_dir, "--offsets", "2", timeout=60)
     assert bad.returncode == 2 and "--offsets" in bad.stderr and "no unit" in bad.stderr
-    empty = subprocess.run([sys.executable, script, str(run_dir / "export")],
-                           capture_output=True, text=True, timeout=60, env=env)
-    assert empty.returncode == 2 and "has no data/targets.json" in empty.stderr
-    r = subprocess.run([sys.executable, script, str(run_dir), "--offsets", "0.3%,1%,40%"],
-                       capture_output=True, text=True, timeout=600, env=env)
+    r = benchmark("full_cell_sensitivity.py", run_dir, "--offsets", "0.3%,1%,40%")
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads((run_dir / "full_cell_sensitivity.json").read_text())
     m = json.loads((run_dir / "metrics.json").read_text())
@@ -184,9 +177,7 @@ def test_full_cell_sensitivity_benchmark(run_dir):
 
 def test_training_fit_benchmark(run_dir):
     """benchmarks/training_fit.py scores the model on every training and validation trace."""
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "training_fit.py"),
-                        str(run_dir)], capture_output=True, text=True, timeout=600,
-                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    r = benchmark("training_fit.py", run_dir)
     assert r.returncode == 0, r.stderr[-3000:]
     fit = json.loads((run_dir / "training_fit.json").read_text())
     targets = json.loads((run_dir / "data" / "targets.json").read_text())
@@ -209,9 +200,7 @@ def test_network_speed_benchmark(run_dir):
 
     from reducer.metrics import spike_times
 
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "network_speed.py"),
-                        str(run_dir), "--cells", "1,3", "--repeats", "1"], capture_output=True,
-                       text=True, timeout=600, env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    r = benchmark("network_speed.py", run_dir, "--cells", "1,3", "--repeats", "1")
     assert r.returncode == 0, r.stderr[-3000:]
     bench = json.loads((run_dir / "network_benchmark.json").read_text())
     rows = {(row["cells"], row["kind"]): row for row in bench["networks"]}
@@ -228,10 +217,8 @@ def test_network_speed_benchmark(run_dir):
     assert "| 3 | reduced |" in r.stdout
 
     # --export times another export (here the linear baseline) and writes its own file
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "network_speed.py"),
-                        str(run_dir), "--cells", "1", "--repeats", "1", "--export",
-                        str(run_dir / "export_baseline")], capture_output=True, text=True,
-                       timeout=600, env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    r = benchmark("network_speed.py", run_dir, "--cells", "1", "--repeats", "1", "--export",
+                  run_dir / "export_baseline")
     assert r.returncode == 0, r.stderr[-3000:]
     bench = json.loads((run_dir / "network_benchmark_export_baseline.json").read_text())
     v = val["traces"]["baseline"][bench["timing_protocol"]]["v_mV"]
@@ -243,10 +230,8 @@ def test_network_speed_benchmark(run_dir):
 def test_synaptic_input_benchmark(run_dir):
     """benchmarks/synaptic_input.py drives the full cell and every export with the same
     somatic synaptic events, at the conductance the drive asks for."""
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synaptic_input.py"),
-                        str(run_dir), "--drives", "0,2", "--seeds", "3", "--duration-ms", "300"],
-                       capture_output=True, text=True, timeout=600,
-                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    r = benchmark("synaptic_input.py", run_dir, "--drives", "0,2", "--seeds", "3",
+                  "--duration-ms", "300")
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads((run_dir / "synaptic_input.json").read_text())
     assert (run_dir / "synaptic_input.png").stat().st_size > 0
@@ -285,10 +270,7 @@ def test_synaptic_input_benchmark(run_dir):
 def test_neuron_speed_benchmark(run_dir):
     """benchmarks/neuron_speed.py times every simulation of the timing protocol side by side and
     reports full / each as the speed-up (no timing is asserted: speed claims live there)."""
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "neuron_speed.py"),
-                        str(run_dir), "--repeats-full", "1", "--repeats-reduced", "1"],
-                       capture_output=True, text=True, timeout=600,
-                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    r = benchmark("neuron_speed.py", run_dir, "--repeats-full", "1", "--repeats-reduced", "1")
     assert r.returncode == 0, r.stderr[-3000:]
     bench = json.loads((run_dir / "benchmark.json").read_text())
     t = bench["timings_s"]
@@ -306,12 +288,11 @@ def test_neuron_speed_benchmark(run_dir):
 
 
 @pytest.mark.parametrize("script", ["neuron_speed.py", "network_speed.py", "synaptic_input.py",
-                                    "training_fit.py"])
+                                    "training_fit.py", "full_cell_timestep.py",
+                                    "full_cell_sensitivity.py"])
 def test_benchmark_on_a_folder_that_is_not_a_finished_run(run_dir, script):
     """One message naming what is missing (exit 2), not a traceback."""
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script),
-                        str(run_dir / "export")], capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, NEURON_MODULE_OPTIONS="-nogui"))
+    r = benchmark(script, run_dir / "export", timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"{run_dir / 'export'} " in r.stderr and "has no " in r.stderr
 
