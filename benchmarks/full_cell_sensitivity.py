@@ -52,13 +52,15 @@ def _mean(values: list[float | None]) -> float | None:
 
 def tolerance_pA(rows: list[dict[str, Any]], min_gamma: float) -> float | None:
     """The largest offset size of ``rows`` (ascending sizes) up to which every Γ(4 ms) is at
-    least ``min_gamma``; 0 if the smallest already falls short; None where Γ is undefined.
-    (The largest size tried when none falls short: the true tolerance may be larger.)"""
-    if any(r["gamma_4ms"] is None for r in rows):
+    least ``min_gamma``; 0 if the smallest already falls short; None where Γ is undefined at
+    the smallest (no spikes). An undefined Γ at a larger size (above 125 Hz for Δ = 4 ms)
+    ends the range like a low one. (The largest size tried when none falls short: the true
+    tolerance may be larger.)"""
+    if not rows or rows[0]["gamma_4ms"] is None:
         return None
     best = 0.0
     for r in rows:
-        if r["gamma_4ms"] < min_gamma:
+        if r["gamma_4ms"] is None or r["gamma_4ms"] < min_gamma:
             break
         best = r["offset_pA"]
     return best

@@ -175,6 +175,25 @@ def test_full_cell_sensitivity_benchmark(run_dir):
     assert_force_would_clear_all(run_dir)
 
 
+def test_sensitivity_tolerance_reading():
+    """The tolerance is the largest size before the first Γ below the bar or undefined."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from full_cell_sensitivity import tolerance_pA
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+    def rows(*gammas):
+        return [{"offset_pA": x, "gamma_4ms": g}
+                for x, g in zip((0.1, 0.3, 1.0), gammas, strict=True)]
+
+    assert tolerance_pA(rows(1.0, 0.9, 0.5), 0.85) == 0.3
+    assert tolerance_pA(rows(1.0, 0.9, 0.86), 0.85) == 1.0  # all tried sizes keep it
+    assert tolerance_pA(rows(0.5, 1.0, 1.0), 0.85) == 0.0  # a later recovery does not count
+    assert tolerance_pA(rows(1.0, None, 1.0), 0.85) == 0.1  # above 125 Hz: undefined
+    assert tolerance_pA(rows(None, None, None), 0.85) is None  # no spikes
+
+
 def test_training_fit_benchmark(run_dir):
     """benchmarks/training_fit.py scores the model on every training and validation trace."""
     r = benchmark("training_fit.py", run_dir)
