@@ -44,8 +44,11 @@ class SomaMechanism:
 class IonStyle:
     """An ion's ``ion_style`` in the soma and its initial-concentration globals.
 
-    ``style`` is NEURON's packed integer (c_style + 4 cinit + 8 e_style + 32 einit +
-    64 eadvance, as ``h.ion_style("<ion>_ion")`` returns it).
+    ``style`` is NEURON's packed integer as ``h.ion_style("<ion>_ion")`` returns it:
+    c_style + 4 cinit + 8 e_style + 32 einit + 64 eadvance, plus the bits NEURON sets itself
+    when a mechanism WRITEs the concentration (128 for ci, 256 for co; eion.cpp
+    ``nrn_check_conc_write``). Those two are kept as read but are no argument of
+    ``ion_style``: the rebuilt soma's own mechanisms set them again.
     """
 
     style: int
@@ -156,9 +159,9 @@ def parse_soma_description(desc: dict[str, Any]) -> SomaSpec:
         if not isinstance(raw, dict) or "style" not in raw:
             raise ExportError(f"soma description: ion_styles[{ion!r}] needs a 'style' number")
         style = _number(raw["style"], f"ion_styles[{ion!r}]['style']")
-        if style != int(style) or not 0 <= style < 128:
+        if style != int(style) or not 0 <= style < 2**31:
             raise ExportError(f"soma description: ion_styles[{ion!r}]['style'] = {style} is not "
-                              "a value h.ion_style() returns (an integer 0..127)")
+                              "a value h.ion_style() returns (a non-negative integer)")
         ci0, co0 = raw.get("ci0"), raw.get("co0")
         styles[_ident(ion, "ion")] = IonStyle(
             int(style),
