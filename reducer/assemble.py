@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from reducer import metrics as M
+from reducer.cell.stimuli import describe_user_stimuli
 from reducer.hybrid.cell import HybridCell
 from reducer.progress import log
 from reducer.protocols import Protocol, ProtocolSet
@@ -103,6 +104,7 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
                              "soma_area_um2": soma["area_um2"],
                              "rheobase_nA": cal["rheobase_nA"],
                              "input_resistance_MOhm": cal["input_resistance_MOhm"],
+                             "user_stimuli": cal.get("user_stimuli", []),
                              "v_rest_mV": v_rest, "mechanism": export_info["mechanism"],
                              "n_states": export_info["n_states"],
                              "n_hidden": export_info["n_hidden"],
@@ -120,6 +122,8 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
         "Baseline: the linear filter bank of DESIGN.md (10 exponential filters of V, "
         "least-squares readout), exported and run in NEURON the same way.",
     ]
+    if cal.get("user_stimuli"):
+        notes.append("Cell: " + describe_user_stimuli(cal["user_stimuli"]) + ".")
     if ts_check["per_protocol"]:
         notes.append(
             f"Time step: the model is trained and exported at dt = {dt:g} ms (NEURON's "

@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load-file", action="append", default=None, dest="load_files",
                    type=Path, help="hoc file to load before the template (repeat)")
     p.add_argument("--soma", help="name of the soma section or SectionList, if not obvious")
+    p.add_argument("--keep-stimuli", action="store_true",
+                   help="keep the stimuli the cell's own hoc places (IClamp, SEClamp, VClamp, "
+                        "AlphaSynapse, NetCons from NetStim/VecStim into its synapses); by "
+                        "default they are found, switched off and listed in the log and report")
     p.add_argument("--celsius", type=float, help="temperature (default: the cell's)")
     p.add_argument("--v-init", type=float, dest="v_init_mV", help="initial voltage in mV")
     p.add_argument("--dt", type=float, dest="dt_ms", help="fixed time step in ms (default 0.025)")
@@ -132,6 +136,8 @@ def resolve_cell(args) -> object:
         overrides["template_args"] = [_num_or_str(a) for a in args.template_args]
     if args.load_files:
         overrides["load_files"] = args.load_files
+    if getattr(args, "keep_stimuli", False):
+        overrides["keep_stimuli"] = True
     return load_cell_spec(path, **overrides)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from reducer.cell.stimuli import describe_user_stimuli
 from reducer.errors import ReduceCellError
 from reducer.progress import log
 from reducer.protocols import Protocol, ProtocolSet, default_protocols
@@ -415,9 +416,17 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
 
     t_start = time.perf_counter()
     run = Run(spec, out_dir, options, force=force)
+    if spec.celsius_from not in ("given", "default"):
+        log(f"celsius {spec.celsius:g} degC, as the cell's hoc sets it ({spec.celsius_from}); "
+            "--celsius overrides")
+    elif spec.celsius_from == "default":
+        log(f"celsius {spec.celsius:g} degC (reduce-cell's default: the cell's files set none "
+            "that reduce-cell loads; --celsius sets it)")
     cal = run.stage("calibrate", run.calibrate)
     log(f"rheobase {cal['rheobase_nA']:.4f} nA, input resistance "
         f"{cal['input_resistance_MOhm']:.1f} MOhm, rest {cal['v_rest_mV']:.2f} mV")
+    if cal.get("user_stimuli"):
+        log(describe_user_stimuli(cal["user_stimuli"]))
     if "soma" in cal:
         # NMODL -> JAX now: an unsupported construct is reported before minutes of simulation.
         run.stage("translate", lambda: run.membrane(cal["soma"]))

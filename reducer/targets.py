@@ -50,6 +50,17 @@ class FullCellRig:
 
         self.cell = instantiate_cell(spec)
         self.spec = spec
+        driven = [s for s in self.cell.user_stimuli if s.get("artificial_source")
+                  and s["action"] != "switched off"]
+        if driven:
+            from reducer.errors import ReduceCellError
+
+            raise ReduceCellError(
+                f"cell {spec.name!r}: keep_stimuli keeps {driven[0]['name']} from "
+                f"{driven[0]['source']} (an artificial cell driving {driven[0]['location']}); "
+                "the full-cell simulations restart from a saved rest state, where its events "
+                "would arrive out of order: run without --keep-stimuli, or add the input as "
+                "a protocol (protocols with 'synapses')")
         h = self.h = self.cell.h
         h.load_file("stdrun.hoc")
         self.dt_ms = float(dt_ms or spec.dt_ms)
@@ -257,6 +268,11 @@ def simulate_protocols_worker(spec, jobs: list[dict[str, Any]], dt_ms: float, se
     return out
 
 
+# A rheobase times the input resistance above this is no threshold of a resting cell: the
+# bisection found an artefact (a standing current, a cell not at rest).
+MAX_THRESHOLD_DEPOLARISATION_mV = 150.0
+
+
 def find_rheobase_worker(spec, dt_ms: float, settle_ms: float, step_ms: float = 300.0,
                          iterations: int = 7) -> dict[str, float]:
     """Smallest step amplitude (nA, ``step_ms`` long) that makes the soma spike, by bisection.
@@ -270,8 +286,26 @@ def find_rheobase_worker(spec, dt_ms: float, settle_ms: float, step_ms: float = 
         d = rig.run(np.full(n, amp), stop_at_spike=True)
         return bool(np.max(d["v_soma_mV"]) > SPIKE_THRESHOLD_mV)
 
+    from reducer.errors import ReduceCellError
+
+    stimuli = rig.cell.user_stimuli
+    quiet = rig.run(np.zeros(n))
+    n_quiet = _count_spikes(quiet["v_soma_mV"])
+    if n_quiet:
+        raise ReduceCellError(
+            f"cell {spec.name!r} fires without any injected current ({n_quiet} spikes in "
+            f"{step_ms:g} ms after {settle_ms:g} ms at rest): reduce-cell needs a cell that "
+            "rests. " + (_stimuli_hint(stimuli) or "Check for a bias current or a depolarised "
+                         "leak reversal in the cell's files, or a --v-init far from rest"))
     probe = rig.run(np.full(int(round(100.0 / rig.dt_ms)), -0.01))
     r_in_MOhm = float((rig.v_rest_mV - probe["v_soma_mV"][-1]) / 0.01)
+    if not np.isfinite(r_in_MOhm) or r_in_MOhm <= 0:
+        raise ReduceCellError(
+            f"cell {spec.name!r}: input resistance {r_in_MOhm:.3g} MOhm from a -10 pA step "
+            f"(rest {rig.v_rest_mV:.2f} mV, {probe['v_soma_mV'][-1]:.2f} mV after 100 ms): a "
+            "hyperpolarising current must hyperpolarise the soma; the cell is not at rest "
+            "or something else drives it. " + (_stimuli_hint(stimuli) or "Check that the "
+                                                  "cell settles (--settle-ms) and --v-init"))
     # A 25 mV depolarisation estimate brackets the threshold of most cortical cells.
     hi = max(25.0 / max(r_in_MOhm, 1e-3), 1e-3)
     lo = 0.0
@@ -280,8 +314,6 @@ def find_rheobase_worker(spec, dt_ms: float, settle_ms: float, step_ms: float = 
         lo, hi = hi, hi * 2.0
         tries += 1
         if tries > 8:
-            from reducer.errors import ReduceCellError
-
             raise ReduceCellError(
                 f"cell {spec.name!r} does not spike at the soma even for a {hi:.3g} nA step: "
                 "reduce-cell needs a spiking cell (check the mechanisms and their densities)"
@@ -295,12 +327,41 @@ def find_rheobase_worker(spec, dt_ms: float, settle_ms: float, step_ms: float = 
             lo = mid
         prog.update(k + 1, f"{lo:.4f}-{hi:.4f} nA")
     prog.close()
+    if lo == 0.0:
+        raise ReduceCellError(
+            f"cell {spec.name!r} spikes for every step down to {hi:.3g} nA, the bottom of the "
+            "rheobase search: it fires with next to no current. " + (
+                _stimuli_hint(stimuli) or "Check the cell's resting state"))
+    depolarisation_mV = hi * r_in_MOhm
+    if depolarisation_mV > MAX_THRESHOLD_DEPOLARISATION_mV:
+        raise ReduceCellError(
+            f"cell {spec.name!r}: rheobase {hi:.4g} nA with input resistance {r_in_MOhm:.4g} "
+            f"MOhm, a depolarisation of {depolarisation_mV:.0f} mV (Ohm's law) before the first "
+            f"spike; more than {MAX_THRESHOLD_DEPOLARISATION_mV:g} mV is no spike threshold of "
+            "a cell at rest: the calibration is not to be trusted. " + (
+                _stimuli_hint(stimuli) or "Check the soma's sodium channels and the resting "
+                "state (--v-init, --settle-ms)"))
     from reducer.nmodl2jax import describe_soma
 
     # The soma's description lets the pipeline translate its mechanisms to JAX right after this
     # stage, so an untranslatable .mod file stops the run before the full-cell simulations.
     return {"rheobase_nA": hi, "input_resistance_MOhm": r_in_MOhm, "v_rest_mV": rig.v_rest_mV,
-            "soma": describe_soma(rig.cell.soma, list(spec.mod_files))}
+            "soma": describe_soma(rig.cell.soma, list(spec.mod_files)),
+            "user_stimuli": list(stimuli)}
+
+
+def _count_spikes(v_mV: np.ndarray) -> int:
+    above = np.asarray(v_mV) > SPIKE_THRESHOLD_mV
+    return int(np.count_nonzero(above[1:] & ~above[:-1]) + int(above[0]))
+
+
+def _stimuli_hint(stimuli: list[dict[str, str]]) -> str:
+    kept = [s for s in stimuli if s["action"] != "switched off"]
+    if not kept:
+        return ""
+    names = ", ".join(f"{s['name']} at {s['location']}" for s in kept[:4])
+    return (f"The cell's own stimuli were kept (keep_stimuli): {names}; without "
+            "--keep-stimuli they are switched off")
 
 
 # --------------------------------------------------------------------------- parent side

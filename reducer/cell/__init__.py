@@ -19,6 +19,7 @@ from reducer.cell.mechanisms import (
     mechanisms_hash,
 )
 from reducer.cell.spec import CellSpec, load_cell_spec
+from reducer.cell.stimuli import describe_user_stimuli, find_user_stimuli
 from reducer.cell.swc import validate_swc
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "LoadedCell",
     "cache_root",
     "compile_mechanisms",
+    "describe_user_stimuli",
+    "find_user_stimuli",
     "instantiate_cell",
     "load_biophysics",
     "load_cell_spec",

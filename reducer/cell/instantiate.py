@@ -19,7 +19,8 @@ from reducer.cell.biophysics import STANDARD_GROUPS, apply_biophysics
 from reducer.cell.hoc import instantiate_template, load_hoc_file
 from reducer.cell.mechanisms import compile_mechanisms, load_mechanisms
 from reducer.cell.nseg import DEFAULT_D_LAMBDA, apply_nseg
-from reducer.cell.spec import CellSpec
+from reducer.cell.spec import CellSpec, hoc_library_name
+from reducer.cell.stimuli import find_user_stimuli
 from reducer.cell.swc import load_swc
 from reducer.errors import CellLoadError
 
@@ -46,6 +47,8 @@ class LoadedCell:
             and any other group the biophysics names).
         handle: The Python/hoc object owning the sections (SWC holder or template instance);
             None for a plain hoc cell. Keep the LoadedCell alive to keep the cell.
+        user_stimuli: Stimuli the cell's own hoc placed, and what was done with them
+            (:func:`reducer.cell.stimuli.find_user_stimuli`).
     """
 
     h: Any
@@ -56,6 +59,7 @@ class LoadedCell:
     soma_children: list[tuple[Any, Any, float]]
     groups: dict[str, list] = field(default_factory=dict)
     handle: Any = None
+    user_stimuli: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def n_segments(self) -> int:
@@ -78,6 +82,7 @@ class LoadedCell:
             "soma_area_um2": self.soma_area_um2,
             "soma_children": [(c.name(), s.name(), float(x)) for c, s, x in self.soma_children],
             "groups": {g: len(secs) for g, secs in self.groups.items()},
+            "user_stimuli": list(self.user_stimuli),
         }
 
 
@@ -104,6 +109,10 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
     if spec.mod_files:
         load_mechanisms(compile_mechanisms(spec.mod_files), spec.mod_files)
     h.load_file("stdrun.hoc")
+    if spec.kind != "swc" and _uses_import3d(spec):
+        # A template that reads its morphology with Import3d needs import3d.hoc, which its
+        # own model's init file loads: the user should not have to know.
+        load_hoc_file(h, Path("import3d.hoc"), spec.mechanisms_dir)
     before = {sec for sec in h.allsec()}
     handle = None
     with _working_dir(spec.root):
@@ -120,7 +129,8 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
             load_hoc_file(h, spec.hoc_file, spec.mechanisms_dir)
         else:
             for path in spec.load_files:
-                load_hoc_file(h, path, spec.mechanisms_dir)
+                library = hoc_library_name(path)
+                load_hoc_file(h, Path(library) if library else path, spec.mechanisms_dir)
             handle = instantiate_template(
                 h, spec.template, spec.template_args, spec.load_files, spec.mechanisms_dir
             )
@@ -128,6 +138,8 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
     if not sections:
         raise CellLoadError(f"{_source(spec)} created no sections")
 
+    # Reported by the pipeline (log and report) from LoadedCell.user_stimuli.
+    stimuli = find_user_stimuli(h, sections, keep=spec.keep_stimuli)
     soma = find_soma(h, sections, spec, handle)
     _warn_disconnected(sections, soma, spec)
     groups = section_groups(h, sections, soma, handle, spec)
@@ -158,8 +170,20 @@ def instantiate_cell(spec: CellSpec) -> LoadedCell:
     main_soma = max(soma, key=lambda s: counts[s])  # max keeps the first on ties
     return LoadedCell(
         h=h, spec=spec, sections=sections, soma=soma, soma_seg=main_soma(0.5),
-        soma_children=children, groups=groups, handle=handle,
+        soma_children=children, groups=groups, handle=handle, user_stimuli=stimuli,
     )
+
+
+def _uses_import3d(spec: CellSpec) -> bool:
+    for path in [spec.hoc_file, *spec.load_files]:
+        if path is None or hoc_library_name(path):
+            continue
+        try:
+            if "Import3d" in path.read_text(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _warn_disconnected(sections: list, soma: list, spec: CellSpec) -> None:

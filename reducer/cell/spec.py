@@ -21,7 +21,10 @@ relative to the folder. See ``reducer/cell/README.md`` for the full description.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,7 @@ MANIFEST = "cell.json"
 DEFAULT_SIMULATION = {"celsius": 36.0, "v_init_mV": -70.0, "dt_ms": 0.025}
 _KNOWN_KEYS = {
     "name", "description", "morphology", "biophysics", "hoc_file", "template", "load_files",
-    "template_args", "soma", "mechanisms", "simulation",
+    "template_args", "soma", "mechanisms", "simulation", "keep_stimuli",
 }
 _SIM_KEYS = set(DEFAULT_SIMULATION)
 
@@ -63,9 +66,15 @@ class CellSpec:
         mechanisms_dir: Folder of .mod files, or None when the cell uses only built-ins.
         mod_files: The .mod files of ``mechanisms_dir``, sorted by name.
         celsius: Temperature (degC) set in NEURON.
+        celsius_from: Where ``celsius`` comes from: ``"given"`` (cell.json or an option),
+            ``"<file>:<line>"`` (a hoc file of the cell assigns it, as nrniv would run it) or
+            ``"default"``.
         v_init_mV: Initial membrane potential.
         dt_ms: Fixed integration step.
         description: Free text.
+        keep_stimuli: Leave the stimuli the cell's own hoc placed (IClamp, SEClamp, VClamp,
+            AlphaSynapse, NetCons driving its synapses) as they are; by default they are
+            switched off when the cell is built (reducer/cell/stimuli.py).
     """
 
     name: str
@@ -85,6 +94,8 @@ class CellSpec:
     v_init_mV: float = DEFAULT_SIMULATION["v_init_mV"]
     dt_ms: float = DEFAULT_SIMULATION["dt_ms"]
     description: str = ""
+    keep_stimuli: bool = False
+    celsius_from: str = field(default="default", compare=False)
 
     def input_files(self) -> list[Path]:
         """All files the cell is built from (morphology/hoc, biophysics, .mod files)."""
@@ -107,6 +118,8 @@ class CellSpec:
             "template_args": [str(a) for a in self.template_args], "soma": self.soma,
             "celsius": self.celsius, "v_init_mV": self.v_init_mV, "dt_ms": self.dt_ms,
         }
+        if self.keep_stimuli:  # only when set, so the hashes of earlier runs stay valid
+            settings["keep_stimuli"] = True
         digest.update(json.dumps(settings, sort_keys=True).encode())
         for path in self.input_files():
             digest.update(b"\0file\0" + _rel_name(path, self.root).encode() + b"\0")
@@ -159,7 +172,13 @@ def load_cell_spec(path: str | Path, **overrides: Any) -> CellSpec:
     elif path.suffix.lower() == ".hoc":
         root, source = path.parent, str(path)
         if overrides.get("template"):
-            manifest = {"name": str(overrides["template"]), "load_files": [path.name]}
+            # As a user types it: the --load-file files first, in order (a biophysics file,
+            # import3d.hoc ...), then the file given as the cell, which defines the template.
+            overrides = dict(overrides)
+            given = [_load_file_path(Path.cwd(), f, source) for f in
+                     overrides.pop("load_files", None) or []]
+            manifest = {"name": str(overrides["template"]),
+                        "load_files": [f for f in given if f != path] + [path]}
         else:
             manifest = {"name": path.stem, "hoc_file": path.name}
     else:
@@ -167,8 +186,70 @@ def load_cell_spec(path: str | Path, **overrides: Any) -> CellSpec:
             f"cannot load {path}: expected a model folder with {MANIFEST}, a .swc file or a "
             ".hoc file"
         )
+    if overrides.get("template_args"):
+        overrides = dict(overrides)
+        overrides["template_args"] = [_cwd_path_arg(a, root)
+                                      for a in overrides["template_args"]]
     manifest = _apply_overrides(manifest, overrides, source)
     return _build_spec(manifest, root, source)
+
+
+def _cwd_path_arg(arg: Any, root: Path) -> Any:
+    """A template argument typed on the command line that names a file relative to the
+    current folder (``morphologies/cell1.asc``), made absolute: hoc runs in the cell's folder,
+    where that relative name would not be found. Anything else is passed on unchanged."""
+    if not isinstance(arg, str) or not arg or Path(arg).is_absolute():
+        return arg
+    try:
+        here, there = (Path.cwd() / arg), (root / arg)
+        if here.exists() and not there.exists():
+            return str(here.resolve())
+    except OSError:  # a string too long or odd to be a path is just a string
+        pass
+    return arg
+
+
+def neuron_hoc_library() -> list[Path]:
+    """Folders hoc's ``load_file`` searches after the current one: ``$HOC_LIBRARY_PATH``
+    (space- or colon-separated), then NEURON's own ``lib/hoc`` (stdrun.hoc, import3d.hoc,
+    nrngui.hoc ...). Found without importing NEURON."""
+    dirs = [Path(d) for d in re.split(r"[\s:]+", os.environ.get("HOC_LIBRARY_PATH", "")) if d]
+    homes = [Path(os.environ["NEURONHOME"])] if os.environ.get("NEURONHOME") else []
+    try:
+        found = importlib.util.find_spec("neuron")
+    except (ImportError, ValueError):
+        found = None
+    for loc in (found.submodule_search_locations or []) if found else []:
+        homes.append(Path(loc) / ".data" / "share" / "nrn")
+    dirs += [home / "lib" / "hoc" for home in homes]
+    return [d for d in dirs if d.is_dir()]
+
+
+def hoc_library_name(path: Path) -> str | None:
+    """The name to give hoc's ``load_file`` for a file of NEURON's hoc library (None for the
+    user's own files). By name, so that a later ``load_file("import3d.hoc")`` in the user's
+    code sees it loaded; by its full path NEURON would load it a second time and fail."""
+    for lib in neuron_hoc_library():
+        try:
+            return Path(path).resolve().relative_to(lib.resolve()).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def _load_file_path(base: Path, rel: Any, source: str) -> Path:
+    """A hoc file to load, found as hoc's ``load_file`` finds it: relative to ``base`` (the
+    folder the name is relative to), else by name in NEURON's hoc library."""
+    path = (base / Path(rel)).expanduser().resolve()
+    if path.exists():
+        return path
+    for lib in neuron_hoc_library():
+        if (lib / Path(rel)).is_file():
+            return (lib / Path(rel)).resolve()
+    raise CellLoadError(
+        f"{source}: load file {path} does not exist (nor is {Path(rel).as_posix()!r} a file of "
+        f"NEURON's hoc library: {', '.join(str(d) for d in neuron_hoc_library()) or 'not found'})"
+    )
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -198,7 +279,7 @@ def _apply_overrides(manifest: dict, overrides: dict, source: str) -> dict[str, 
             if key in ("morphology", "biophysics", "hoc_file", "mechanisms") and value is not None:
                 value = Path(value).expanduser().resolve()
             elif key == "load_files" and value is not None:
-                value = [Path(v).expanduser().resolve() for v in value]
+                value = [_load_file_path(Path.cwd(), v, source) for v in value]
             manifest[key] = value
         else:
             raise CellLoadError(
@@ -238,7 +319,7 @@ def _build_spec(m: dict[str, Any], root: Path, source: str) -> CellSpec:
         validate_swc(morphology)
     elif kind == "hoc":
         hoc_file = _existing(root, m["hoc_file"], "hoc file", source)
-    load_files = tuple(_existing(root, f, "load file", source) for f in m.get("load_files") or [])
+    load_files = tuple(_load_file_path(root, f, source) for f in m.get("load_files") or [])
     if kind == "template" and not load_files:
         raise CellLoadError(
             f"{source}: template {m['template']!r} needs 'load_files', the hoc file(s) that "
@@ -267,7 +348,14 @@ def _build_spec(m: dict[str, Any], root: Path, source: str) -> CellSpec:
     if biophysics_data is not None:
         _check_inserted_mechanisms(biophysics, biophysics_data, mod_files, mechanisms_dir)
 
-    sim = {**DEFAULT_SIMULATION, **(m.get("simulation") or {})}
+    given = m.get("simulation") or {}
+    celsius_from = "given" if "celsius" in given else "default"
+    if celsius_from == "default" and kind != "swc":
+        found = _hoc_celsius([hoc_file, *load_files])
+        if found is not None:
+            given = {**given, "celsius": found[0]}
+            celsius_from = found[1]
+    sim = {**DEFAULT_SIMULATION, **given}
     unknown = sorted(set(sim) - _SIM_KEYS)
     if unknown:
         raise CellLoadError(f"{source}: unknown simulation key(s) {unknown}; allowed {_SIM_KEYS}")
@@ -277,6 +365,9 @@ def _build_spec(m: dict[str, Any], root: Path, source: str) -> CellSpec:
         raise CellLoadError(f"{source}: simulation values must be numbers ({exc})") from exc
     if sim["dt_ms"] <= 0:
         raise CellLoadError(f"{source}: simulation dt_ms must be > 0, got {sim['dt_ms']}")
+    keep_stimuli = m.get("keep_stimuli", False)
+    if not isinstance(keep_stimuli, bool):
+        raise CellLoadError(f"{source}: 'keep_stimuli' must be true or false")
     soma = m.get("soma")
     if soma is not None and not isinstance(soma, str):
         raise CellLoadError(f"{source}: 'soma' must be a section or SectionList name")
@@ -286,8 +377,31 @@ def _build_spec(m: dict[str, Any], root: Path, source: str) -> CellSpec:
         template_args=tuple(args), biophysics=biophysics, biophysics_data=biophysics_data,
         soma=soma, mechanisms_dir=mechanisms_dir, mod_files=mod_files, celsius=sim["celsius"],
         v_init_mV=sim["v_init_mV"], dt_ms=sim["dt_ms"],
-        description=str(m.get("description") or ""),
+        description=str(m.get("description") or ""), keep_stimuli=keep_stimuli,
+        celsius_from=celsius_from,
     )
+
+
+_CELSIUS = re.compile(r"^\s*\{?\s*celsius\s*=\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*\}?\s*"
+                      r"(?://.*)?$")
+
+
+def _hoc_celsius(files: list[Path | None]) -> tuple[float, str] | None:
+    """The temperature the cell's own hoc sets (its last top-level ``celsius = <number>``),
+    so that a plain-hoc model runs at its published temperature, as under nrniv."""
+    found = None
+    for path in files:
+        if path is None or hoc_library_name(path):
+            continue
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, 1):
+            match = _CELSIUS.match(line)
+            if match:
+                found = (float(match.group(1)), f"{path}:{number}")
+    return found
 
 
 def _find_mechanisms_dir(rel: Any, root: Path, source: str) -> Path | None:
