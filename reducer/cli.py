@@ -196,6 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reduce-cell: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - one message, the traceback kept in a file
+        import tempfile
+        import traceback
+
+        with tempfile.NamedTemporaryFile("w", prefix="reduce-cell-error-", suffix=".txt",
+                                         delete=False) as tb:
+            traceback.print_exc(file=tb)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"reduce-cell: internal error: {type(exc).__name__}: {first} (a bug in "
+              f"reduce-cell, not in your files; the traceback is in {tb.name}: please report "
+              "it with the command you ran)", file=sys.stderr)
+        return 3
     return 0
 
 
