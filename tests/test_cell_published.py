@@ -107,3 +107,13 @@ def test_kept_netstim_input_is_refused_clearly():
     with pytest.raises(ReduceCellError, match="NetStim.*out of order"):
         run_isolated("reducer.targets:find_rheobase_worker", spec=spec, dt_ms=0.025,
                      settle_ms=300.0)
+
+
+def test_celsius_is_read_through_the_files_a_wrapper_loads(tmp_path):
+    # A demo whose cell is built by a menu procedure is reduced through a two-line wrapper;
+    # the temperature set in the file it loads must still be found.
+    wrapper = tmp_path / "wrapper.hoc"
+    wrapper.write_text(f'load_file("{DEMO}")\n')
+    spec = load_cell_spec(wrapper)
+    assert spec.celsius == 6.3 and spec.celsius_from == f"{DEMO}:40"
+    assert load_cell_spec(wrapper, celsius=30.0).celsius_from == "given"

@@ -386,21 +386,39 @@ _CELSIUS = re.compile(r"^\s*\{?\s*celsius\s*=\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\
                       r"(?://.*)?$")
 
 
+_LOADS = re.compile(r'(?:load_file|xopen|load_proc)\(\s*(?:\d+\s*,\s*)?"([^"]+)"')
+
+
 def _hoc_celsius(files: list[Path | None]) -> tuple[float, str] | None:
-    """The temperature the cell's own hoc sets (its last top-level ``celsius = <number>``),
-    so that a plain-hoc model runs at its published temperature, as under nrniv."""
+    """The temperature the cell's own hoc sets (its last top-level ``celsius = <number>``,
+    following the files it loads with a literal ``load_file("...")`` / ``xopen("...")``), so
+    that a plain-hoc model runs at its published temperature, as under nrniv."""
     found = None
-    for path in files:
-        if path is None or hoc_library_name(path):
-            continue
+    seen: set[Path] = set()
+
+    def scan(path: Path, depth: int) -> None:
+        nonlocal found
+        if path in seen or depth > 8 or hoc_library_name(path):
+            return
+        seen.add(path)
         try:
             lines = path.read_text(errors="replace").splitlines()
         except OSError:
-            continue
+            return
         for number, line in enumerate(lines, 1):
-            match = _CELSIUS.match(line)
+            code = line.split("//")[0]
+            match = _CELSIUS.match(code)
             if match:
                 found = (float(match.group(1)), f"{path}:{number}")
+            for name in _LOADS.findall(code):
+                for base in (path.parent, Path.cwd()):
+                    if (base / name).is_file():
+                        scan((base / name).resolve(), depth + 1)
+                        break
+
+    for path in files:
+        if path is not None:
+            scan(Path(path).resolve(), 0)
     return found
 
 
