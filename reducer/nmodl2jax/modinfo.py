@@ -184,8 +184,12 @@ def _collect(tree: Node, src: ModSource) -> ModInfo:
         elif k == "StateBlock":
             for d in block.children:
                 if d.kind == "AssignedDefinition":
-                    if d.find("IndexedName") is not None or d.find("Integer") is not None:
-                        raise src.error(src.block_line("STATE"), "STATE array",
+                    # The dump gives `z FROM 0 TO 1` as two numbers after the name and
+                    # `m[3]` as one (`m[3] FROM 0 TO 1`: three). Bounds are no array:
+                    # fixed-step NEURON ignores them (CVODE reads them for tolerances).
+                    numbers = [c for c in d.children if c.kind in ("Integer", "Double", "Float")]
+                    if d.find("IndexedName") is not None or len(numbers) % 2 == 1:
+                        raise src.error(src.block_line("STATE"), f"STATE array {d.name}",
                                         "array states are not supported; unroll them")
                     info.states.append(d.name)
         elif k == "AssignedBlock":

@@ -21,7 +21,10 @@ ASSIGNED {
     mtau (ms)
     htau (ms)
 }
-STATE { m h }
+STATE {
+    m FROM 0 TO 1
+    h FROM 0.0 TO 1.0 (1)
+}
 INITIAL {
     rates(v)
     m = minf

@@ -1,0 +1,60 @@
+"""States with bounds (``z FROM 0 TO 1``) translate and match NEURON; arrays stay refused.
+
+Published .mod files bound their gating states (Hay et al. 2011's SK channel among them);
+the translator took the bounds for an array length and refused the file. Our own SK, HVA
+calcium and calcium-pool mechanisms (tests/mod_calcium) use bounds with integers, reals and
+units, in a firing soma with NEURON's hh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reducer.errors import NmodlTranslationError
+from reducer.isolated import run_isolated
+from reducer.nmodl2jax import build_membrane, simulate_single_compartment
+from reducer.nmodl2jax.modinfo import read_mod
+from tests.single_compartment import compile_mods, spike_times
+
+MODS = sorted((Path(__file__).resolve().parent / "mod_calcium").glob("*.mod"))
+DT_MS = 0.025
+
+
+def test_bounded_states_are_read_as_states():
+    info = read_mod(Path(__file__).parent / "mod_calcium" / "sk_t.mod")
+    assert info.states == ["z"]
+    hva = read_mod(Path(__file__).parent / "mod_calcium" / "cahva_t.mod")
+    assert hva.states == ["m", "h"]
+
+
+def test_state_array_with_bounds_is_still_refused(tmp_path):
+    mod = tmp_path / "arr.mod"
+    mod.write_text("NEURON { SUFFIX arr }\nSTATE { m[3] FROM 0 TO 1 }\n")
+    with pytest.raises(NmodlTranslationError, match="STATE array m"):
+        read_mod(mod)
+
+
+def test_bounded_states_in_a_firing_soma_match_neuron():
+    n = int(round(150.0 / DT_MS))
+    stim = np.where((np.arange(n) * DT_MS >= 20.0) & (np.arange(n) * DT_MS < 120.0), 0.4, 0.0)
+    lib = compile_mods(MODS)
+    run = run_isolated(
+        "tests.single_compartment:neuron_soma_run", lib=str(lib),
+        mod_files=[str(m) for m in MODS],
+        mechanisms={"hh": {}, "cahva_t": {"gbar": 0.0002}, "capool_t": {"tau": 50.0},
+                    "sk_t": {"gbar": 0.0005}},
+        globals_={}, ion_values={}, area_um2=1256.6, cm=1.0, celsius=6.3,
+        dt_ms=DT_MS, v_init_mV=-65.0, i_stim_nA=list(stim))
+    v_jax = np.asarray(simulate_single_compartment(
+        build_membrane(run["desc"]), run["desc"]["area_um2"], run["desc"]["cm_uF_per_cm2"],
+        run["i_stim"], DT_MS, -65.0))
+    t = np.arange(len(run["v"])) * DT_MS
+    s_nrn, s_jax = spike_times(t, run["v"]), spike_times(t, v_jax)
+    assert len(s_nrn) >= 3, "the soma should fire repetitively (SK shapes its rhythm)"
+    assert len(s_jax) == len(s_nrn)
+    np.testing.assert_allclose(s_jax, s_nrn, atol=0.01)
+    before = t < s_nrn[0] - 1.0
+    assert np.max(np.abs(v_jax[before] - run["v"][before])) < 1e-6
