@@ -58,3 +58,45 @@ def test_bounded_states_in_a_firing_soma_match_neuron():
     np.testing.assert_allclose(s_jax, s_nrn, atol=0.01)
     before = t < s_nrn[0] - 1.0
     assert np.max(np.abs(v_jax[before] - run["v"][before])) < 1e-6
+
+
+OLDSTYLE = sorted((Path(__file__).resolve().parent / "mod_oldstyle").glob("*.mod"))
+
+
+def test_oldstyle_return_verbatim_and_state_tolerance_match_neuron():
+    # `VERBATIM return 0; ENDVERBATIM` ending a PROCEDURE and `ca (mM) <1e-5>` were refused
+    # ("VERBATIM", "STATE array ca") though they change nothing in fixed-step NEURON.
+    mods = OLDSTYLE + MODS
+    n = int(round(150.0 / DT_MS))
+    stim = np.where((np.arange(n) * DT_MS >= 20.0) & (np.arange(n) * DT_MS < 120.0), 0.3, 0.0)
+    run = run_isolated(
+        "tests.single_compartment:neuron_soma_run", lib=str(compile_mods(mods)),
+        mod_files=[str(m) for m in mods],
+        mechanisms={"hh": {"gkbar": 0.0}, "kd_old": {}, "cahva_t": {"gbar": 0.0002},
+                    "cad_tol": {}},
+        globals_={}, ion_values={}, area_um2=1256.6, cm=1.0, celsius=6.3, dt_ms=DT_MS,
+        v_init_mV=-65.0, i_stim_nA=list(stim))
+    v_jax = np.asarray(simulate_single_compartment(
+        build_membrane(run["desc"]), run["desc"]["area_um2"], run["desc"]["cm_uF_per_cm2"],
+        run["i_stim"], DT_MS, -65.0))
+    t = np.arange(len(run["v"])) * DT_MS
+    s_nrn, s_jax = spike_times(t, run["v"]), spike_times(t, v_jax)
+    assert len(s_nrn) >= 3 and len(s_jax) == len(s_nrn)
+    np.testing.assert_allclose(s_jax, s_nrn, atol=0.01)
+    before = t < s_nrn[0] - 1.0
+    assert np.max(np.abs(v_jax[before] - run["v"][before])) < 1e-6
+
+
+def test_verbatim_that_is_c_code_is_refused_naming_its_line(tmp_path):
+    mod = tmp_path / "mid_return.mod"
+    text = (OLDSTYLE[-1].read_text()  # kd_oldstyle.mod
+            .replace("    n = n + nexp * (ninf - n)\n    VERBATIM\n    return 0;\n    ENDVERBATIM",
+                     "    VERBATIM\n    return 0;\n    ENDVERBATIM\n    n = n + nexp * (ninf - n)"))
+    mod.write_text(text)
+    line = text.splitlines().index("    VERBATIM") + 1
+    desc = {"area_um2": 100.0, "celsius_degC": 6.3, "cm_uF_per_cm2": 1.0,
+            "mechanisms": [{"name": "kd_old", "mod_file": str(mod), "range": {}, "global": {}}],
+            "ions": {"k": {"ek": -77.0}}, "ion_styles": {}}
+    with pytest.raises(NmodlTranslationError, match=rf"mid_return.mod:{line}: VERBATIM: not "
+                                                    "translatable: this block is C code"):
+        build_membrane(desc)

@@ -20,6 +20,7 @@ import numpy as np
 from reducer.errors import NmodlTranslationError
 from reducer.nmodl2jax.ast_tree import Node
 from reducer.nmodl2jax.modinfo import ModInfo
+from reducer.nmodl2jax.unsupported import trailing_return_verbatim
 
 jax.config.update("jax_enable_x64", True)
 
@@ -308,6 +309,8 @@ class Interpreter:
         elif k in ("TableStatement", "UnitState", "LineComment", "BlockComment", "#",
                    "MutexLock", "MutexUnlock", "ConductanceHint", "Verbatim_ignored"):
             return  # TABLE: evaluated directly; the rest have no numeric effect
+        elif k == "Verbatim" and trailing_return_verbatim(st):
+            return  # `return 0;` ending a PROCEDURE (checked by check_supported)
         else:
             raise self.error(f"statement {k}", "is not supported by the translator")
 

@@ -9,6 +9,7 @@ It also rejects constructs that cannot be translated (see :mod:`.unsupported`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +139,12 @@ def read_mod(path: Path | str) -> ModInfo:
     return info
 
 
+def _declared_as_array(src: ModSource, name: str) -> bool:
+    """Whether the STATE block declares ``name[...]``."""
+    block = re.search(r"\bSTATE\s*\{([^}]*)\}", "\n".join(src.lines))
+    return bool(block and re.search(rf"(?<![\w]){re.escape(name)}\s*\[", block.group(1)))
+
+
 def _number(node: Node) -> float:
     if node.kind in ("Integer", "Double", "Float"):
         return float(node.value)
@@ -184,11 +191,10 @@ def _collect(tree: Node, src: ModSource) -> ModInfo:
         elif k == "StateBlock":
             for d in block.children:
                 if d.kind == "AssignedDefinition":
-                    # The dump gives `z FROM 0 TO 1` as two numbers after the name and
-                    # `m[3]` as one (`m[3] FROM 0 TO 1`: three). Bounds are no array:
-                    # fixed-step NEURON ignores them (CVODE reads them for tolerances).
-                    numbers = [c for c in d.children if c.kind in ("Integer", "Double", "Float")]
-                    if d.find("IndexedName") is not None or len(numbers) % 2 == 1:
+                    # The dump gives an array length, FROM/TO bounds and a <tolerance> all
+                    # as bare numbers after the name: the source says which. Bounds and
+                    # tolerances are no array (fixed-step NEURON ignores both).
+                    if d.find("IndexedName") is not None or _declared_as_array(src, d.name):
                         raise src.error(src.block_line("STATE"), f"STATE array {d.name}",
                                         "array states are not supported; unroll them")
                     info.states.append(d.name)

@@ -5,12 +5,15 @@ Checked right after parsing, so a user learns about them before any training sta
 
 from __future__ import annotations
 
+import re
+
 from reducer.nmodl2jax.ast_tree import Node
 from reducer.nmodl2jax.source import ModSource
 
 # AST node kind -> (keyword to locate, what to tell the user)
 _REJECT: dict[str, tuple[str, str]] = {
-    "Verbatim": ("VERBATIM", "embedded C code cannot be translated to JAX; rewrite it in NMODL"),
+    "Verbatim": ("VERBATIM", "not translatable: this block is C code (VERBATIM ... "
+                 "ENDVERBATIM); rewrite what it computes in NMODL statements"),
     "Pointer": ("POINTER", "POINTER variables link to other models' data, which a single "
                 "compartment translation cannot follow; remove it or make it a PARAMETER"),
     "BbcorePointer": ("BBCOREPOINTER", "BBCOREPOINTER (C-level data) cannot be translated"),
@@ -37,9 +40,41 @@ _REJECT: dict[str, tuple[str, str]] = {
 }
 
 
+# Old NMODL PROCEDUREs returned an int; many published files end one with
+# `VERBATIM return 0; ENDVERBATIM` (Mainen 1995, Larkum 2009 ...), which only ends the
+# procedure where it ends anyway. That exact form is no C to translate.
+_TRAILING_RETURN = re.compile(r"^\s*return\s+0\s*;\s*$")
+
+
+def trailing_return_verbatim(node: Node) -> bool:
+    """Whether ``node`` is a Verbatim block that holds only ``return 0;``."""
+    text = "".join(c.value for c in node.walk() if c.kind == "String")
+    return node.kind == "Verbatim" and bool(_TRAILING_RETURN.match(text))
+
+
+def _verbatim_lines(src: ModSource) -> list[tuple[int, bool]]:
+    """Each VERBATIM block's line and whether it is ``return 0;`` right before the end of
+    its block (``}``), in file order."""
+    raw = src.text.split("\n")
+    out = []
+    for i, line in enumerate(src.lines):
+        if line.strip().startswith("VERBATIM"):
+            end = next((j for j in range(i + 1, len(raw)) if "ENDVERBATIM" in raw[j]), None)
+            body = " ".join(raw[i + 1:end]) if end is not None else ""
+            after = next((ln.strip() for ln in src.lines[(end or i) + 1:] if ln.strip()), "")
+            out.append((i + 1, bool(_TRAILING_RETURN.match(body)) and after.startswith("}")))
+    return out
+
+
 def check_supported(tree: Node, src: ModSource) -> None:
     """Raise NmodlTranslationError for the first construct the translator cannot handle."""
+    verbatims = iter(_verbatim_lines(src))
     for node in tree.walk():
+        if node.kind == "Verbatim":
+            line, trailing = next(verbatims, (src.word_line("VERBATIM"), False))
+            if trailing and trailing_return_verbatim(node):
+                continue
+            raise src.error(line, "VERBATIM", _REJECT["Verbatim"][1])
         if node.kind == "Suffix":
             kind = node.children[0].value
             if kind != "SUFFIX":
