@@ -15,8 +15,9 @@ and one table row per model with the first error (one line) where a stage fails:
         --corpus benchmarks/published_corpus.json --out runs/published
 
 The corpus file is a JSON list of ``{"accession", "name", "authors", "cell", "args"}``
-(``args``: reduce-cell's arguments after the cell, run from the model folder); a folder is
-matched by ``accession`` = its name. Results go to OUT/published_models.json and .md.
+(``args``: reduce-cell's arguments after the cell, run from the model folder; ``wrapper``:
+the text of a hoc file the user would write, created as ``cell`` in the folder if absent);
+a folder is matched by ``accession`` = its name. Results go to OUT/published_models.json and .md.
 """
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ def check_model(folder: Path, entry: dict, out: Path, reduce: bool,
                            "error": None, "stage_s": {}}
     cwd = os.getcwd()
     os.chdir(folder)  # reduce-cell's paths are relative to where the user starts it
+    if entry.get("wrapper") and not (folder / entry["cell"]).exists():
+        # A demo that builds its cell from a menu button: the few hoc lines a user writes
+        # to do what the button does (README, "A published model as you downloaded it").
+        (folder / entry["cell"]).write_text(entry["wrapper"])
     try:
         t0 = time.perf_counter()
         from reducer.isolated import run_isolated
@@ -139,7 +144,7 @@ def check_model(folder: Path, entry: dict, out: Path, reduce: bool,
         try:
             spec = _spec(entry, folder)
             info = run_isolated("benchmarks.published_models:describe_worker", spec=spec,
-                                timeout_s=1200)
+                                timeout_s=600)
         except (ReduceCellError, SystemExit) as exc:
             row["error"] = f"loads: {_one_line(exc)}"
             return row

@@ -64,8 +64,9 @@ OLDSTYLE = sorted((Path(__file__).resolve().parent / "mod_oldstyle").glob("*.mod
 
 
 def test_oldstyle_return_verbatim_and_state_tolerance_match_neuron():
-    # `VERBATIM return 0; ENDVERBATIM` ending a PROCEDURE and `ca (mM) <1e-5>` were refused
-    # ("VERBATIM", "STATE array ca") though they change nothing in fixed-step NEURON.
+    # `VERBATIM return 0; ENDVERBATIM` ending a PROCEDURE, `ca (mM) <1e-5>`, a file-scope
+    # LOCAL, an RCS id in VERBATIM at file scope and a recorder reading t were refused
+    # though none changes the voltage in fixed-step NEURON.
     mods = OLDSTYLE + MODS
     n = int(round(150.0 / DT_MS))
     stim = np.where((np.arange(n) * DT_MS >= 20.0) & (np.arange(n) * DT_MS < 120.0), 0.3, 0.0)
@@ -73,7 +74,7 @@ def test_oldstyle_return_verbatim_and_state_tolerance_match_neuron():
         "tests.single_compartment:neuron_soma_run", lib=str(compile_mods(mods)),
         mod_files=[str(m) for m in mods],
         mechanisms={"hh": {"gkbar": 0.0}, "kd_old": {}, "cahva_t": {"gbar": 0.0002},
-                    "cad_tol": {}},
+                    "cad_tol": {}, "vpeak_obs": {}},
         globals_={}, ion_values={}, area_um2=1256.6, cm=1.0, celsius=6.3, dt_ms=DT_MS,
         v_init_mV=-65.0, i_stim_nA=list(stim))
     v_jax = np.asarray(simulate_single_compartment(
@@ -89,7 +90,7 @@ def test_oldstyle_return_verbatim_and_state_tolerance_match_neuron():
 
 def test_verbatim_that_is_c_code_is_refused_naming_its_line(tmp_path):
     mod = tmp_path / "mid_return.mod"
-    text = (OLDSTYLE[-1].read_text()  # kd_oldstyle.mod
+    text = ((Path(__file__).resolve().parent / "mod_oldstyle" / "kd_oldstyle.mod").read_text()
             .replace("    n = n + nexp * (ninf - n)\n    VERBATIM\n    return 0;\n    ENDVERBATIM",
                      "    VERBATIM\n    return 0;\n    ENDVERBATIM\n    n = n + nexp * (ninf - n)"))
     mod.write_text(text)

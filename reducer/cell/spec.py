@@ -39,6 +39,8 @@ from reducer.cell.swc import validate_swc
 from reducer.errors import CellLoadError, MechanismError
 
 MANIFEST = "cell.json"
+# hoc code as published models name it: .oc (1990s ModelDB files), .tem (templates), .nrn
+HOC_SUFFIXES = (".hoc", ".oc", ".tem", ".nrn")
 DEFAULT_SIMULATION = {"celsius": 36.0, "v_init_mV": -70.0, "dt_ms": 0.025}
 _KNOWN_KEYS = {
     "name", "description", "morphology", "biophysics", "hoc_file", "template", "load_files",
@@ -169,7 +171,7 @@ def load_cell_spec(path: str | Path, **overrides: Any) -> CellSpec:
     elif path.suffix.lower() == ".swc":
         root, source = path.parent, str(path)
         manifest = {"name": path.stem, "morphology": path.name}
-    elif path.suffix.lower() == ".hoc":
+    elif path.suffix.lower() in HOC_SUFFIXES:
         root, source = path.parent, str(path)
         if overrides.get("template"):
             # As a user types it: the --load-file files first, in order (a biophysics file,

@@ -267,6 +267,10 @@ def build_membrane(desc: dict) -> Membrane:
         if info.suffix != m["name"]:
             raise NmodlTranslationError(
                 f"{path}: SUFFIX {info.suffix} does not match mechanism name {m['name']}")
+        if not (info.nonspecific or info.electrode or any(u.write for u in info.useions)):
+            # Writes no current and no ion (a recorder such as a peak-voltage tracker):
+            # it cannot change the soma's voltage, so the translation leaves it out.
+            continue
         mechanisms.append(Mechanism(info, m.get("range", {}), m.get("global", {}), celsius,
                                     diam, area, float(desc.get("dt_ms", 0.025)),
                                     usetable=bool(m.get("usetable", 0.0))))

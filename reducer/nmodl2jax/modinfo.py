@@ -214,6 +214,10 @@ def _collect(tree: Node, src: ModSource) -> ModInfo:
             info.derivatives[block.name] = block.find("StatementBlock")
         elif k == "KineticBlock":
             info.kinetics[block.name] = block.find("StatementBlock")
+        elif k == "LocalListStatement":
+            # A file-scope LOCAL is one variable shared by the file's blocks (nocmodl makes
+            # it a static, per thread); for one soma that is a per-instance ASSIGNED.
+            info.assigned.extend(v.name for v in block.find_all("LocalVar"))
         elif k in ("FunctionBlock", "ProcedureBlock"):
             args = [a.name for a in block.find_all("Argument")]
             info.callables[block.name] = Callable(block.name, args,

@@ -44,12 +44,20 @@ _REJECT: dict[str, tuple[str, str]] = {
 # `VERBATIM return 0; ENDVERBATIM` (Mainen 1995, Larkum 2009 ...), which only ends the
 # procedure where it ends anyway. That exact form is no C to translate.
 _TRAILING_RETURN = re.compile(r"^\s*return\s+0\s*;\s*$")
+# ... and old files carry their RCS id as a C string at file scope: no code either.
+_RCS_ID = re.compile(r'^\s*static\s+(?:const\s+)?char\s*\*?\s*\w+\s*(?:\[\s*\])?\s*=\s*'
+                     r'"[^"]*"\s*;\s*$')
 
 
 def trailing_return_verbatim(node: Node) -> bool:
     """Whether ``node`` is a Verbatim block that holds only ``return 0;``."""
     text = "".join(c.value for c in node.walk() if c.kind == "String")
     return node.kind == "Verbatim" and bool(_TRAILING_RETURN.match(text))
+
+
+def _rcs_id_verbatim(node: Node) -> bool:
+    text = "".join(c.value for c in node.walk() if c.kind == "String")
+    return node.kind == "Verbatim" and bool(_RCS_ID.match(text))
 
 
 def _verbatim_lines(src: ModSource) -> list[tuple[int, bool]]:
@@ -69,11 +77,14 @@ def _verbatim_lines(src: ModSource) -> list[tuple[int, bool]]:
 def check_supported(tree: Node, src: ModSource) -> None:
     """Raise NmodlTranslationError for the first construct the translator cannot handle."""
     verbatims = iter(_verbatim_lines(src))
+    top_level = {id(c) for c in tree.children}
     for node in tree.walk():
         if node.kind == "Verbatim":
             line, trailing = next(verbatims, (src.word_line("VERBATIM"), False))
             if trailing and trailing_return_verbatim(node):
                 continue
+            if id(node) in top_level and _rcs_id_verbatim(node):
+                continue  # an RCS id string at file scope
             raise src.error(line, "VERBATIM", _REJECT["Verbatim"][1])
         if node.kind == "Suffix":
             kind = node.children[0].value

@@ -19,8 +19,9 @@ ASSIGNED {
     ek (mV)
     ik (mA/cm2)
     ninf
-    nexp
 }
+: a file-scope LOCAL, as in Mainen et al. 1995's kd3h5.mod
+LOCAL nexp
 STATE { n }
 INITIAL {
     trates(v)
