@@ -103,11 +103,16 @@ def soma_steps_worker(export_dir: str, amps_nA: list[float], dt_ms: float) -> li
 
 # ------------------------------------------------------------------ parent side
 
+_WRAPPER_MARK = "// written by reduce-cell benchmarks/published_models.py\n"
+
+
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    # run_isolated appends the child's traceback after the message: keep the message.
-    return first if isinstance(exc, ReduceCellError) else f"{type(exc).__name__}: {first}"
+    # run_isolated appends the child's traceback after the message: keep the message, all of
+    # it (a hoc error puts NEURON's own words on the lines after the first).
+    text = str(exc).split("Traceback (most recent call last)")[0]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    joined = " ".join(lines) if lines else type(exc).__name__
+    return joined if isinstance(exc, ReduceCellError) else f"{type(exc).__name__}: {joined}"
 
 
 def _spec(entry: dict, folder: Path):
@@ -133,10 +138,13 @@ def check_model(folder: Path, entry: dict, out: Path, reduce: bool,
                            "error": None, "stage_s": {}}
     cwd = os.getcwd()
     os.chdir(folder)  # reduce-cell's paths are relative to where the user starts it
-    if entry.get("wrapper") and not (folder / entry["cell"]).exists():
+    wrapper = folder / entry["cell"]
+    if entry.get("wrapper") and (not wrapper.exists()
+                                 or wrapper.read_text().startswith(_WRAPPER_MARK)):
         # A demo that builds its cell from a menu button: the few hoc lines a user writes
         # to do what the button does (README, "A published model as you downloaded it").
-        (folder / entry["cell"]).write_text(entry["wrapper"])
+        # Only a file this script wrote is ever replaced, never one of the download's.
+        wrapper.write_text(_WRAPPER_MARK + entry["wrapper"])
     try:
         t0 = time.perf_counter()
         from reducer.isolated import run_isolated

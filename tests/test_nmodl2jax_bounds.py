@@ -101,3 +101,28 @@ def test_verbatim_that_is_c_code_is_refused_naming_its_line(tmp_path):
     with pytest.raises(NmodlTranslationError, match=rf"mid_return.mod:{line}: VERBATIM: not "
                                                     "translatable: this block is C code"):
         build_membrane(desc)
+
+
+@pytest.mark.parametrize("usetable", [True, False])
+def test_global_set_inside_a_tabulated_procedure_keeps_its_value(usetable):
+    # Hu et al. 2009's channels set their GLOBAL tadj only inside a tabulated trates(); with
+    # tables on, NEURON never runs that body after building the table, and tadj keeps the
+    # value the build left. The translation lost it (tadj = 0: no Na current at all).
+    mods = [Path(__file__).resolve().parent / "mod_oldstyle" / "na_tadj_table.mod"]
+    n = int(round(100.0 / DT_MS))
+    stim = np.where((np.arange(n) * DT_MS >= 10.0) & (np.arange(n) * DT_MS < 90.0), 0.15, 0.0)
+    run = run_isolated(
+        "tests.single_compartment:neuron_soma_run", lib=str(compile_mods(mods)),
+        mod_files=[str(m) for m in mods],
+        mechanisms={"hh": {"gnabar": 0.0}, "na_tadj": {}},
+        globals_={}, ion_values={}, area_um2=1256.6, cm=1.0, celsius=12.0, dt_ms=DT_MS,
+        v_init_mV=-65.0, i_stim_nA=list(stim), usetable=usetable)
+    assert run["desc"]["mechanisms"][-1]["usetable"] == float(usetable)
+    v_jax = np.asarray(simulate_single_compartment(
+        build_membrane(run["desc"]), run["desc"]["area_um2"], run["desc"]["cm_uF_per_cm2"],
+        run["i_stim"], DT_MS, -65.0))
+    t = np.arange(len(run["v"])) * DT_MS
+    s_nrn, s_jax = spike_times(t, run["v"]), spike_times(t, v_jax)
+    assert len(s_nrn) >= 3 and len(s_jax) == len(s_nrn)
+    np.testing.assert_allclose(s_jax, s_nrn, atol=0.01)
+    assert np.max(np.abs(v_jax - run["v"])) < 1e-6

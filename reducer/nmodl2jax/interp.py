@@ -20,7 +20,7 @@ import numpy as np
 from reducer.errors import NmodlTranslationError
 from reducer.nmodl2jax.ast_tree import Node
 from reducer.nmodl2jax.modinfo import ModInfo
-from reducer.nmodl2jax.unsupported import trailing_return_verbatim
+from reducer.nmodl2jax.unsupported import empty_verbatim, trailing_return_verbatim
 
 jax.config.update("jax_enable_x64", True)
 
@@ -238,10 +238,17 @@ class Interpreter:
                 values[o].append(res if o == name and fn.is_function else f.env[o])
         tables = {o: jnp.stack([jnp.asarray(v, dtype=jnp.float64) for v in vals])
                   for o, vals in values.items()}
-        return (lo, 1.0 / dx, n, tables)
+        # What the body writes besides the table's outputs keeps, in NEURON, the value of the
+        # last grid point it was built at: old Mainen-style channels set their GLOBAL `tadj`
+        # only inside a tabulated trates(), and use it in BREAKPOINT (Hu et al. 2009).
+        side = {k: v for k, v in f.env.items()
+                if k not in outs and (k not in frame.env or v is not frame.env[k])}
+        return (lo, 1.0 / dx, n, tables, side)
 
     def _lookup_table(self, name: str, table, x: Value, frame: Frame) -> Value:
-        tmin, mfac, n, tables = table
+        tmin, mfac, n, tables, side = table
+        for var, val in side.items():
+            self.assign(var, val, frame)
         xi = mfac * (jnp.asarray(x, dtype=jnp.float64) - tmin)
         i = jnp.clip(jnp.floor(xi), 0, n - 1).astype(jnp.int32)
         theta = xi - i
@@ -309,8 +316,8 @@ class Interpreter:
         elif k in ("TableStatement", "UnitState", "LineComment", "BlockComment", "#",
                    "MutexLock", "MutexUnlock", "ConductanceHint", "Verbatim_ignored"):
             return  # TABLE: evaluated directly; the rest have no numeric effect
-        elif k == "Verbatim" and trailing_return_verbatim(st):
-            return  # `return 0;` ending a PROCEDURE (checked by check_supported)
+        elif k == "Verbatim" and (trailing_return_verbatim(st) or empty_verbatim(st)):
+            return  # `return 0;` ending a PROCEDURE, or only comments (check_supported)
         else:
             raise self.error(f"statement {k}", "is not supported by the translator")
 

@@ -49,6 +49,16 @@ _RCS_ID = re.compile(r'^\s*static\s+(?:const\s+)?char\s*\*?\s*\w+\s*(?:\[\s*\])?
                      r'"[^"]*"\s*;\s*$')
 
 
+_C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+def empty_verbatim(node: Node) -> bool:
+    """Whether ``node`` is a Verbatim block holding only C comments or white space (Hu et
+    al. 2009's channels keep a commented-out ``//return 0;``): nothing runs."""
+    text = "".join(c.value for c in node.walk() if c.kind == "String")
+    return node.kind == "Verbatim" and not _C_COMMENT.sub("", text).strip()
+
+
 def trailing_return_verbatim(node: Node) -> bool:
     """Whether ``node`` is a Verbatim block that holds only ``return 0;``."""
     text = "".join(c.value for c in node.walk() if c.kind == "String")
@@ -81,7 +91,7 @@ def check_supported(tree: Node, src: ModSource) -> None:
     for node in tree.walk():
         if node.kind == "Verbatim":
             line, trailing = next(verbatims, (src.word_line("VERBATIM"), False))
-            if trailing and trailing_return_verbatim(node):
+            if (trailing and trailing_return_verbatim(node)) or empty_verbatim(node):
                 continue
             if id(node) in top_level and _rcs_id_verbatim(node):
                 continue  # an RCS id string at file scope
