@@ -1,0 +1,297 @@
+"""The numbers of ``metrics.json``, computed from a :class:`ReportData` (layout in the
+package docstring)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from reducer.metrics import (
+    SPIKE_THRESHOLD_mV,
+    compare_traces,
+    nanmean_over,
+    spike_shift_ms,
+    spike_times,
+    summarise,
+)
+from reducer.report.data import SCHEMA_VERSION, HeldoutProtocol, ReportData, TrainingSummary
+
+
+def _axial_metrics(i_ref: np.ndarray, i_model: np.ndarray) -> dict[str, float]:
+    err = i_model - i_ref
+    ss_tot = float(np.sum((i_ref - i_ref.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else float("nan")
+    return {"rmse_nA": float(np.sqrt(np.mean(err**2))), "r2": r2}
+
+
+def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
+    """Metrics of one held-out protocol (reduced cell; baseline, JAX twin, axial current if given).
+
+    Returns:
+        ``name``, ``kind``, ``regime``, ``stim_window_ms``, ``duration_ms``, the keys of
+        :func:`reducer.metrics.compare_traces` for the reduced cell, and where the data exist
+        ``baseline`` (same keys), ``jax_vs_neuron`` (JAX twin against NEURON reduced cell, plus
+        ``max_spike_shift_ms`` and ``max_abs_dv_mV``) and ``axial`` (``rmse_nA``, ``r2``).
+    """
+    out: dict[str, Any] = {
+        "name": p.name,
+        "kind": p.kind,
+        "regime": p.regime,
+        "stim_window_ms": list(p.stim_window_ms) if p.stim_window_ms else None,
+        "duration_ms": float(p.t_ms[-1] - p.t_ms[0]),
+    }
+    out.update(compare_traces(p.t_ms, p.v_full_mV, p.v_reduced_mV, p.stim_window_ms))
+    full_range = _finite_range(p.v_full_mV)
+    out["v_range_mV"] = {"full": full_range, "reduced": _finite_range(p.v_reduced_mV)}
+    out["beyond_range_mV"] = _beyond_range_mV(full_range, p.v_reduced_mV)
+    out["runs_away"] = bool(out["beyond_range_mV"] > RANGE_MARGIN_MV)
+    if p.v_baseline_mV is not None:
+        out["baseline"] = compare_traces(p.t_ms, p.v_full_mV, p.v_baseline_mV, p.stim_window_ms)
+    if p.v_jax_mV is not None:
+        jm: dict[str, Any] = compare_traces(p.t_ms, p.v_reduced_mV, p.v_jax_mV, p.stim_window_ms)
+        jm["max_abs_dv_mV"] = float(np.max(np.abs(p.v_jax_mV - p.v_reduced_mV)))
+        jm["max_spike_shift_ms"] = spike_shift_ms(
+            spike_times(p.t_ms, p.v_reduced_mV), spike_times(p.t_ms, p.v_jax_mV), 4.0
+        )
+        out["jax_vs_neuron"] = jm
+    if p.i_axial_full_nA is not None and p.i_axial_reduced_nA is not None:
+        out["axial"] = _axial_metrics(p.i_axial_full_nA, p.i_axial_reduced_nA)
+    if p.v_full_perturbed_mV:
+        out["full_cell_perturbed"] = _perturbed_metrics(p)
+    return out
+
+
+# A reduced trace that goes this far below the full cell's lowest voltage, or above its
+# highest, on the same protocol has run away (e.g. a learned state drifting under
+# hyperpolarisation): the report names it.
+RANGE_MARGIN_MV = 20.0
+
+
+def _finite_range(v: np.ndarray) -> list[float] | None:
+    v = v[np.isfinite(v)]
+    return [float(v.min()), float(v.max())] if v.size else None
+
+
+def _beyond_range_mV(full: list[float] | None, v_reduced: np.ndarray) -> float:
+    """How far (mV) the reduced trace goes below the full cell's lowest voltage or above its
+    highest (``full``, from :func:`_finite_range`): 0 inside, inf for a trace that is not
+    finite."""
+    if full is None:
+        return 0.0
+    if not np.all(np.isfinite(v_reduced)):
+        return math.inf
+    return max(full[0] - float(v_reduced.min()), float(v_reduced.max()) - full[1], 0.0)
+
+
+def range_message(per: list[dict[str, Any]]) -> str:
+    """Names the held-out protocols on which the reduced cell leaves the full cell's voltage
+    range by more than :data:`RANGE_MARGIN_MV` (``runs_away``); "" when there are none."""
+    bad = []
+    for p in per:
+        if not p.get("runs_away"):
+            continue
+        r, f, b = p["v_range_mV"]["reduced"], p["v_range_mV"]["full"], p["beyond_range_mV"]
+        if b is None or not math.isfinite(b) or not r:  # inf is None in metrics.json
+            bad.append(f"{p['name']} (not finite)")
+        else:
+            bad.append(f"{p['name']} (reduced {r[0]:.0f} to {r[1]:.0f} mV, full {f[0]:.0f} to "
+                       f"{f[1]:.0f} mV)")
+    if not bad:
+        return ""
+    return (f"the reduced cell leaves the full cell's voltage range by more than "
+            f"{RANGE_MARGIN_MV:g} mV on {', '.join(bad)}: it runs away there; do not use it "
+            "in that regime, or try another --seed or --holds on (README).")
+
+
+def _perturbed_metrics(p: HeldoutProtocol) -> list[dict[str, Any]]:
+    """Γ of the full cell against itself with ±x pA added: one entry per magnitude x
+    (ascending), averaged over its signs."""
+    by_size: dict[float, list[float]] = {}
+    for k in sorted(p.v_full_perturbed_mV):
+        by_size.setdefault(abs(k), []).append(k)
+    out = []
+    for size, offsets in sorted(by_size.items()):
+        runs = [compare_traces(p.t_ms, p.v_full_mV, p.v_full_perturbed_mV[k], p.stim_window_ms)
+                for k in offsets]
+        s = summarise(runs)
+        out.append({"offset_pA": size, "offsets_pA": offsets, "gamma_4ms": s["gamma_4ms"],
+                    "gamma_2ms": s["gamma_2ms"], "n_spikes": [r["n_spikes_model"] for r in runs]})
+    return out
+
+
+def _perturbed_summary(per: list[dict[str, Any]], rheobase_nA: float | None = None
+                       ) -> list[dict[str, Any]] | None:
+    """Per offset magnitude, the mean over held-out protocols of the full cell's Γ against
+    itself (NaN skipped); with the rheobase, each size also as a percentage of it."""
+    rows: dict[float, list[dict[str, Any]]] = {}
+    for p in per:
+        for e in p.get("full_cell_perturbed") or []:
+            rows.setdefault(e["offset_pA"], []).append(e)
+    if not rows:
+        return None
+    out = []
+    for size, entries in sorted(rows.items()):
+        s: dict[str, Any] = {"offset_pA": size, "n_protocols": len(entries)}
+        if rheobase_nA:
+            s["offset_pct_rheobase"] = 100.0 * size * 1e-3 / rheobase_nA
+        for key in ("gamma_4ms", "gamma_2ms"):
+            s[key], s[f"n_{key}"] = nanmean_over(entries, key)
+        out.append(s)
+    return out
+
+
+def perturbed_by_size(protocol: dict[str, Any]) -> dict[float, dict[str, Any]]:
+    """{offset size in pA: entry} of one protocol's ``full_cell_perturbed`` list."""
+    return {e["offset_pA"]: e for e in protocol.get("full_cell_perturbed") or []}
+
+
+def perturbation_label(entry: dict[str, Any]) -> str:
+    """"±2.89 pA (1 % of rheobase)" for an entry of the summary ``full_cell_perturbed`` list
+    in metrics.json (or of ``reproducible``); without the rheobase just "±2.89 pA"."""
+    pct = entry.get("offset_pct_rheobase")
+    return f"±{entry['offset_pA']:g} pA" + (f" ({pct:.2g} % of rheobase)" if pct else "")
+
+
+# A held-out protocol counts as reproducible if the full cell, with the largest sensitivity
+# offset added, still scores at least this Γ(4 ms) against itself.
+REPRODUCIBLE_GAMMA_4MS = 0.85
+
+
+def _reproducible_summary(per: list[dict[str, Any]], perturbed: list[dict[str, Any]]
+                          ) -> dict[str, Any]:
+    """The reduced cell's Γ averaged over the held-out protocols the full cell reproduces.
+
+    A protocol qualifies when the full cell with ± the largest offset added keeps Γ(4 ms) ≥
+    ``REPRODUCIBLE_GAMMA_4MS`` against itself: there a model whose current is right to within
+    that offset could score as well. The rule looks only at the full cell, never at the
+    reduced one. The all-protocol mean stays the headline; this one says how much of the gap
+    is the protocols' own sensitivity.
+    """
+    largest = perturbed[-1]
+    size = largest["offset_pA"]
+    rows = []
+    for p in per:
+        own = perturbed_by_size(p)
+        g = own[size]["gamma_4ms"] if size in own else None
+        if g is not None and math.isfinite(g) and g >= REPRODUCIBLE_GAMMA_4MS:
+            rows.append(p)
+    out: dict[str, Any] = {k: largest[k] for k in ("offset_pA", "offset_pct_rheobase")
+                           if k in largest}
+    out.update(min_full_cell_gamma_4ms=REPRODUCIBLE_GAMMA_4MS,
+               protocols=[p["name"] for p in rows], n_protocols=len(rows))
+    for key in ("gamma_4ms", "gamma_2ms"):
+        out[key], out[f"n_{key}"] = nanmean_over(rows, key)
+    return out
+
+
+def build_metrics(data: ReportData) -> dict[str, Any]:
+    """The metrics.json content as a Python dict (NaN still NaN; see :func:`to_jsonable`)."""
+    per = [protocol_metrics(p) for p in data.heldout]
+    heldout: dict[str, Any] = dict(summarise(per))
+    heldout["per_protocol"] = per
+    perturbed = _perturbed_summary(per, data.provenance.extra.get("rheobase_nA"))
+    if perturbed is not None:
+        heldout["full_cell_perturbed"] = perturbed
+        heldout["reproducible"] = _reproducible_summary(per, perturbed)
+    base = [p["baseline"] for p in per if "baseline" in p]
+    jax_runs = [p["jax_vs_neuron"] for p in per if "jax_vs_neuron" in p]
+    jax_summary: dict[str, Any] | None = None
+    if jax_runs:
+        jax_summary = dict(summarise(jax_runs))
+        jax_summary["max_abs_dv_mV"] = max(j["max_abs_dv_mV"] for j in jax_runs)
+        shifts = [j["max_spike_shift_ms"] for j in jax_runs]
+        shifts = [x for x in shifts if math.isfinite(x)]
+        jax_summary["max_spike_shift_ms"] = max(shifts) if shifts else float("nan")
+    s = data.speed
+    speed = {
+        "full_s": s.full_s,
+        "reduced_s": s.reduced_s,
+        "soma_only_s": s.soma_only_s,
+        "speedup": s.speedup,
+        "floor_speedup": s.floor_speedup,
+        "baseline_s": s.baseline_s,
+        "baseline_speedup": s.baseline_speedup,
+        "jax_s": s.jax_s,
+        "simulated_ms": s.simulated_ms,
+        "repeats": s.repeats,
+    }
+    fi = data.fi_curve
+    lc = data.learned_curves
+    tr = data.training
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cell_name": data.cell_name,
+        "provenance": {
+            "cell_hash": data.provenance.cell_hash,
+            "seed": data.provenance.seed,
+            "reducer_version": data.provenance.reducer_version,
+            "neuron_version": data.provenance.neuron_version,
+            "date": data.provenance.date,
+            "dt_ms": data.provenance.dt_ms,
+            "celsius": data.provenance.celsius,
+            "spike_threshold_mV": SPIKE_THRESHOLD_mV,
+            **({"extra": data.provenance.extra} if data.provenance.extra else {}),
+        },
+        "heldout": heldout,
+        "baseline": dict(summarise(base)) if base else None,
+        "jax_vs_neuron": jax_summary,
+        "timestep_check": data.timestep_check,
+        "synaptic_check": data.synaptic_check,
+        "holds": data.holds,
+        "speed": speed,
+        "fi_curve": None
+        if fi is None
+        else {
+            "amplitudes_nA": fi.amplitudes_nA,
+            "rate_full_hz": fi.rate_full_hz,
+            "rate_reduced_hz": fi.rate_reduced_hz,
+            "rate_baseline_hz": fi.rate_baseline_hz,
+        },
+        "learned_curves": None
+        if lc is None
+        else {
+            "n_states": int(lc.z_inf.shape[0]),
+            "v_min_mV": float(lc.v_mV.min()),
+            "v_max_mV": float(lc.v_mV.max()),
+            "tau_min_ms": float(np.nanmin(lc.tau_ms)),
+            "tau_max_ms": float(np.nanmax(lc.tau_ms)),
+        },
+        "training": None if tr is None else _training_summary(tr),
+        "notes": list(data.notes),
+    }
+
+
+def _training_summary(tr: TrainingSummary) -> dict[str, Any]:
+    stages = {}
+    for name in list(tr.loss_history) + [n for n in tr.wall_time_s if n not in tr.loss_history]:
+        loss = np.asarray(tr.loss_history.get(name, []), dtype=float)
+        finite = loss[np.isfinite(loss)]
+        stages[name] = {
+            "n_steps": int(loss.size),
+            "final_loss": float(loss[-1]) if loss.size else None,
+            "min_loss": float(finite.min()) if finite.size else None,
+            "wall_time_s": tr.wall_time_s.get(name),
+        }
+    return {
+        "stages": stages,
+        "chosen_checkpoint": tr.chosen_checkpoint,
+        "loss_history": {k: list(v) for k, v in tr.loss_history.items()},
+    }
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy → Python, arrays → lists, NaN / ±inf → ``None``."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    return obj
