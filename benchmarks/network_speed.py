@@ -66,7 +66,7 @@ def main() -> int:
     export = (args.export or run / "export").resolve()
     if not (export / "export.json").is_file():
         ap.error(f"{export} is not an export folder (no export.json)")
-    res = run_isolated("reducer.validate:network_timing_worker", spec=spec,
+    res = run_isolated("reducer.validate.network:network_timing_worker", spec=spec,
                        export_dir=str(export), timing_protocol=protocol.to_dict(),
                        n_cells=args.cells, repeats_full=args.repeats, repeats=args.repeats)
     sim_s = res["simulated_ms"] / 1e3

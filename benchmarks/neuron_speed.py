@@ -46,7 +46,7 @@ def main() -> int:
     from reducer.hybrid.cell import HybridCell
     from reducer.nmodl2jax import build_membrane
     from reducer.pipeline import finished_run
-    from reducer.validate import run_validation, time_jax
+    from reducer.validate.heldout import run_validation, time_jax
 
     run = args.run.resolve()
     try:

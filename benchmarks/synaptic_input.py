@@ -7,7 +7,7 @@ Usage (after a ``reduce-cell`` run):
 
 The model is trained and validated on injected current. In a network a cell is driven by
 conductances instead. Here, in NEURON, Poisson excitation and inhibition (two ExpSyn at the
-soma; see ``reducer/synaptic.py``) drive the full cell and each export with identical event
+soma; see ``reducer/validate/synaptic.py``) drive the full cell and each export with identical event
 times. ``--drives`` sets the mean synaptic current at rest in units of the rheobase (excitatory
 and inhibitory conductance equal on average), one Poisson seed per ``--seeds`` entry. The
 full cell is also run with the run's ``--sensitivity`` offsets (a constant ±current added):
@@ -92,8 +92,9 @@ def main() -> int:
     from reducer.isolated import run_isolated
     from reducer.metrics import longest_depolarised_ms
     from reducer.pipeline import finished_run
-    from reducer.synaptic import STUCK_MS, SynapticDrive, compare_under_drive, stuck_depolarised
+    from reducer.protocols.synapses import SynapticDrive
     from reducer.targets import sensitivity_offsets_pA
+    from reducer.validate.synaptic import STUCK_MS, compare_under_drive, stuck_depolarised
 
     run = args.run.resolve()
     try:
@@ -117,7 +118,7 @@ def main() -> int:
         ap.error(str(exc))
 
     t0 = time.perf_counter()
-    res = run_isolated("reducer.synaptic:synaptic_worker", spec=spec, export_dirs=labels,
+    res = run_isolated("reducer.validate.synaptic:synaptic_worker", spec=spec, export_dirs=labels,
                        drives=[d.to_dict() for d in drives], rheobase_nA=cal["rheobase_nA"],
                        v_rest_mV=cal["v_rest_mV"], offsets_pA=offsets)
     dt = res["dt_ms"]

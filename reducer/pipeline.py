@@ -35,6 +35,7 @@ from reducer.cell.stimuli import describe_user_stimuli
 from reducer.errors import ReduceCellError
 from reducer.progress import log
 from reducer.protocols import Protocol, ProtocolSet, default_protocols
+from reducer.run_folder import BENCHMARK_OUTPUTS, HOLDS_CHOICE, RUN_OUTPUTS, SET_ASIDE
 from reducer.train import TrainConfig
 
 STAGES = ("calibrate", "translate", "targets", "train", "export", "validate", "report")
@@ -241,7 +242,7 @@ class Run:
 
     def validate(self, ps: ProtocolSet, export_dirs: dict[str, Path],
                  cal: dict[str, Any]) -> dict[str, Any]:
-        from reducer.validate import run_validation
+        from reducer.validate.heldout import run_validation
 
         path = self.out / "validation.pkl"
         res = None
@@ -317,30 +318,15 @@ class Run:
             f"{set_aside_reason(check)}; training again with them")
 
     def synaptic_check(self, export_dir: Path, cal: dict[str, Any]) -> dict[str, Any]:
-        """Depolarisation block under strong synaptic input (:func:`reducer.synaptic.
+        """Depolarisation block under strong synaptic input (:func:`reducer.validate.synaptic.
         synaptic_check`): what the held-depolarised training steps prevent on CA1, and what a
         ``--no-holds`` run must be checked for."""
-        from reducer.synaptic import CHECK_DRIVES, CHECK_SEEDS, synaptic_check
+        from reducer.validate.synaptic import CHECK_DRIVES, CHECK_SEEDS, synaptic_check
 
         log(f"synaptic check: somatic synaptic drive {', '.join(f'{d:g}' for d in CHECK_DRIVES)}"
             f"x rheobase, {len(CHECK_SEEDS)} seeds, full cell and reduced cell in NEURON")
         return synaptic_check(self.spec, export_dir, cal["rheobase_nA"], cal["v_rest_mV"],
                               settle_ms=self.opt.settle_ms)
-
-
-HOLDS_CHOICE = "holds_choice.json"
-SET_ASIDE = "no_holds"
-
-# What --force clears (glob patterns in the run folder): every stage's output, and what the
-# scripts in benchmarks/ write into a run. Theirs describe the model they measured; left beside
-# a new model they would pass for its numbers. Anything else in the folder is the user's.
-RUN_OUTPUTS = ("run.json", "cell_spec.pkl", "calibration.json", "data", "train", "export",
-               "export_baseline", "validation.pkl", "metrics.json", "report.html",
-               HOLDS_CHOICE, SET_ASIDE)
-BENCHMARK_OUTPUTS = ("benchmark.json", "benchmark_export_table", "network_benchmark*.json",
-                     "training_fit.json", "full_cell_timestep.json", "timestep",
-                     "full_cell_sensitivity.json", "sensitivity_scan",
-                     "synaptic_input.json", "synaptic_input.png")
 
 
 def holds_needed(check: dict[str, Any]) -> bool:
@@ -412,7 +398,7 @@ def _timing_protocol(ps: ProtocolSet) -> Protocol:
 
 def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) -> dict[str, Any]:
     """Run (or resume) every stage; returns the metrics dict written to metrics.json."""
-    from reducer.assemble import assemble_report
+    from reducer.report.assemble import assemble_report
 
     t_start = time.perf_counter()
     run = Run(spec, out_dir, options, force=force)

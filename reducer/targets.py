@@ -34,7 +34,7 @@ import numpy as np
 
 from reducer.progress import Progress, log
 from reducer.protocols import Protocol, ProtocolSet
-from reducer.synaptic import SomaSynapses
+from reducer.protocols.synapses import SomaSynapses
 
 SPIKE_THRESHOLD_mV = -20.0
 
@@ -109,7 +109,7 @@ class FullCellRig:
             synapses: tuple[Any, tuple[float, float]] | None = None) -> dict[str, np.ndarray]:
         """Simulate one stimulus (current per step) from the settled state; ``holds`` (from
         :meth:`Protocol.hold_waveforms`) clamps the soma where ``on``; ``synapses`` (a
-        :class:`~reducer.synaptic.SynapticDrive` and its weights in µS) drives the soma's
+        :class:`~reducer.protocols.synapses.SynapticDrive` and its weights in µS) drives the soma's
         two ExpSyn. ``i_stim_nA`` is all the current injected at the soma, the clamp's and
         the synapses' included, so the balance stays exact and replaying ``i_stim_nA`` as a
         current clamp gives the same trace."""

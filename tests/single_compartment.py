@@ -138,3 +138,28 @@ def suffix_of(mod_file: Path) -> str:
 
     (name,) = suffix_map([Path(mod_file)]).keys()
     return name
+
+
+def diverging_soma_run(lib: str, amp_nA: float) -> dict:
+    """A soma with ``exp_guard`` (tests/mod_diverge) under a step of ``amp_nA``, run through
+    :func:`reducer.validate.heldout.run_or_diverge` twice: the second run shows that NEURON
+    still works after a stop."""
+    from neuron import h
+
+    from reducer.validate.heldout import run_or_diverge
+
+    h.nrn_load_dll(str(lib))
+    h.load_file("stdrun.hoc")
+    soma = h.Section(name="soma")
+    soma.L = soma.diam = 10.0
+    soma.insert("pas")
+    soma.insert("exp_guard")
+    stim = h.IClamp(soma(0.5))
+    stim.delay, stim.dur, stim.amp = 1.0, 1e9, amp_nA
+    v = h.Vector().record(soma(0.5)._ref_v)
+    h.dt = 0.025
+    first = run_or_diverge(h, -65.0, 50.0)
+    n_first = len(v)
+    stim.amp = 0.0
+    second = run_or_diverge(h, -65.0, 50.0)
+    return {"first": first, "n_first": n_first, "second": second, "n_second": len(v)}

@@ -346,7 +346,8 @@ def test_bad_input_is_refused():
 
 
 def _synaptic_check(longest_reduced_ms):
-    from reducer.synaptic import SynapticDrive, stuck_depolarised
+    from reducer.protocols.synapses import SynapticDrive
+    from reducer.validate.synaptic import stuck_depolarised
 
     drive = {k: v for k, v in SynapticDrive(drive=3.5).to_dict().items()
              if k not in ("drive", "seed")}
@@ -358,7 +359,7 @@ def _synaptic_check(longest_reduced_ms):
 
 
 def test_synaptic_check_is_shown_and_a_stuck_cell_is_warned_about(tmp_path):
-    from reducer.synaptic import stuck_depolarised
+    from reducer.validate.synaptic import stuck_depolarised
 
     # a spike spends ~1 ms above -40 mV; stuck means > 50 ms where the full cell is not
     assert stuck_depolarised(1.9, 130.0) and not stuck_depolarised(1.9, 2.3)
@@ -409,7 +410,7 @@ def test_report_without_synaptic_check(tmp_path):
 def test_synaptic_check_skips_a_drive_it_cannot_set_up(tmp_path):
     """A cell resting above what the inhibition pulls down from gets no check, and a reason,
     before any NEURON process starts."""
-    from reducer.synaptic import synaptic_check
+    from reducer.validate.synaptic import synaptic_check
 
     sc = synaptic_check(None, tmp_path, rheobase_nA=0.1, v_rest_mV=-20.0)
     assert sc["conditions"] == [] and sc["n_stuck"] == 0

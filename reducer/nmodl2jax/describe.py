@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from reducer.errors import MechanismError
-from reducer.nmodl2jax.mechanism import _assigned_names
+from reducer.nmodl2jax.mechanism import names_assigned_in
 from reducer.nmodl2jax.modinfo import BUILTIN_MECHANISMS, builtin_mod_path, read_mod
 from reducer.nmodl2jax.source import ModSource
 
@@ -103,7 +103,7 @@ def describe_soma(soma_sections: list, mod_files: list[Path]) -> dict:
         if missing:
             raise MechanismError(f"mechanism {n} is inserted in only part of the soma; "
                                  "insert it in every soma section")
-        assigned = _assigned_names(info.initial, info.breakpoint, *info.derivatives.values(),
+        assigned = names_assigned_in(info.initial, info.breakpoint, *info.derivatives.values(),
                                    *info.kinetics.values(),
                                    *(c.body for c in info.callables.values()))
         range_names = info.range_parameters() + [

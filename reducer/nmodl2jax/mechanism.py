@@ -38,7 +38,7 @@ DERIVATIVE_METHODS = ("cnexp", "derivimplicit", "euler")
 DV_MV = 0.001  # NEURON's finite-difference step for the conductance d i / d v
 
 
-def _assigned_names(*blocks: Node | None) -> set[str]:
+def names_assigned_in(*blocks: Node | None) -> set[str]:
     return set().union(*(assigned_names(b) for b in blocks))
 
 
@@ -54,7 +54,7 @@ class Mechanism:
         self.own_currents = info.currents()
         blocks = [info.initial, info.breakpoint, *info.derivatives.values(),
                   *info.kinetics.values(), *(c.body for c in info.callables.values())]
-        assigned = _assigned_names(*blocks)
+        assigned = names_assigned_in(*blocks)
         params: dict[str, float] = {}
         for p, default in info.parameters.items():
             if p in self.ion_vars or p in NEURON_VARS:

@@ -236,9 +236,9 @@ class ReportData:
         fi_curve: optional f–I curve.
         training: optional loss histories and wall times.
         notes: free-form remarks shown in the report and kept in metrics.json.
-        timestep_check: optional fixed-step vs ODE comparison (:mod:`reducer.timestep`).
+        timestep_check: optional fixed-step vs ODE comparison (:mod:`reducer.validate.timestep`).
         synaptic_check: optional depolarisation-block check under synaptic input
-            (:func:`reducer.synaptic.synaptic_check`).
+            (:func:`reducer.validate.synaptic.synaptic_check`).
         holds: optional held-depolarised training steps: {"option": "on" | "off" | "auto",
             "used": bool}, and for "auto" the check of the model trained without them
             ("no_holds_check") and, if it was set aside, where ("no_holds_export").

@@ -14,7 +14,7 @@ import numpy as np
 from reducer.protocols import DC_KEEP_BELOW_MV
 from reducer.report.data import ReportData
 from reducer.report.summary import perturbation_label, perturbed_by_size, range_message
-from reducer.synaptic import STUCK_MS
+from reducer.validate.synaptic import STUCK_MS
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }

@@ -27,8 +27,8 @@ from reducer.report import (
     stuck_message,
     write_report,
 )
-from reducer.timestep import timestep_check
-from reducer.validate import simulate_jax, time_jax
+from reducer.validate.heldout import simulate_jax, time_jax
+from reducer.validate.timestep import timestep_check
 
 
 def learned_curves(model, v_min: float = -100.0, v_max: float = 50.0, n: int = 301):
@@ -124,6 +124,10 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     ]
     if cal.get("user_stimuli"):
         notes.append("Cell: " + describe_user_stimuli(cal["user_stimuli"]) + ".")
+    for label, stops in val.get("diverged", {}).items():
+        notes.append(f"The {label} cell diverged in NEURON on " + "; ".join(
+            f"'{name}' ({why})" for name, why in stops.items()) + ": its trace is NaN after "
+            "the stop and counts as non-finite.")
     if ts_check["per_protocol"]:
         notes.append(
             f"Time step: the model is trained and exported at dt = {dt:g} ms (NEURON's "
@@ -145,7 +149,7 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
 def _holds_summary(run) -> dict[str, Any]:
     """metrics.json's "holds": the option, whether the exported model was trained with the
     held-depolarised steps, and for "auto" the check that decided it."""
-    from reducer.pipeline import SET_ASIDE
+    from reducer.run_folder import SET_ASIDE
 
     option, choice = run.opt.holds, run.holds_choice
     out = {"option": {True: "on", False: "off"}.get(option, option), "used": bool(choice["holds"])}
