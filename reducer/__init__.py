@@ -1,6 +1,7 @@
 """reduce-cell: turn a multicompartment NEURON cell into a single-compartment hybrid model.
 
-The pipeline, one module (or sub-package) per stage:
+The pipeline, one module or sub-package per stage (reducer/README.md draws it with the files
+each stage writes):
 
     cell        load a hoc / hoc-template / swc+biophysics cell into NEURON, compile its .mod files
     protocols   stimulus protocols split into train / validation / test
@@ -10,7 +11,7 @@ The pipeline, one module (or sub-package) per stage:
     train       open-loop then closed-loop training with optax
     validate    NEURON runs the exported reduced cell on held-out protocols
     report      metrics.json and report.html
-    cli         the ``reduce-cell`` command
+    pipeline    the stages in order, resumable; cli: the ``reduce-cell`` command
 """
 
 __version__ = "0.1.0"
