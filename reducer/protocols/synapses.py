@@ -6,11 +6,13 @@ synaptic check (:mod:`reducer.validate.synaptic`)."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 
+@dataclass(frozen=True)
 class SynapticDrive:
     """Poisson excitation and inhibition onto the soma, as two ExpSyn.
 
