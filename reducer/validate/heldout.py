@@ -96,11 +96,11 @@ def neuron_validation_worker(spec, export_dirs: dict[str, str], protocols: list[
         prog.close()
         out["traces"][label] = traces
         clamp.set(t_wave)
-        if run_or_diverge(h, info["v_init_mV"], tstop):
-            out["timing"][f"{label}_s"] = float("nan")  # a diverged run times nothing
-        else:
+        try:
             runs = [run_timed(h, info["v_init_mV"], tstop) for _ in range(repeats_reduced)]
             out["timing"][f"{label}_s"] = statistics.median(runs)
+        except RuntimeError:  # NEURON stopped: a diverged run times nothing
+            out["timing"][f"{label}_s"] = float("nan")
         clamp.vec.play_remove()
         del v_rec, i_rec, axial, soma, clamp
         rc = None
