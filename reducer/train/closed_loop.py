@@ -160,5 +160,8 @@ def train_closed_loop(cell: HybridCell, train: Padded, val: Padded, dt_ms: float
                        pin_rest(eqx.combine(params, static), v_rest, i_rest),
                        {"stage": "closed_loop", "epoch": epoch, "score": score})
     prog.close()
+    # Say which model goes on: the selection can keep the open-loop model (epoch 0).
+    log(f"closed loop: kept epoch {best['epoch']} (selection score {best['score']:.3f}, "
+        f"open-loop model {score_open_loop:.3f})")
     final = pin_rest(eqx.combine(best_params, static), v_rest, i_rest)
     return final, best
