@@ -85,8 +85,7 @@ def bench_run(run: Path) -> dict:
     from reducer.isolated import run_isolated
     from reducer.metrics import compare_traces
     from reducer.pipeline import finished_run
-    from reducer.protocols import Protocol
-    from reducer.protocols import SynapticDrive
+    from reducer.protocols import Protocol, SynapticDrive
     from reducer.targets import simulate_jobs
     from reducer.validate.heldout import run_validation
     from reducer.validate.synaptic import compare_under_drive
