@@ -61,13 +61,18 @@ def _first_latency_ms(spikes: np.ndarray, onset_ms: float) -> float:
     return float(after[0] - onset_ms) if after.size else float("nan")
 
 
-def _step_row(t, v_full, v_model, amp_nA: float) -> dict:
-    from reducer.metrics import compare_traces, firing_rate_hz, spike_times
+def _trimmed(v_full: np.ndarray, v_model: np.ndarray, dt_ms: float):
+    """Times and both traces over their common length (a diverged run may end early)."""
+    n = min(len(v_full), len(v_model))
+    return np.arange(n) * dt_ms, v_full[:n], v_model[:n]
 
-    win = (STEP_DELAY_ms, STEP_DELAY_ms + STEP_DUR_ms)
-    m = compare_traces(t, v_full, v_model, win)
+
+def _step_row(t, v_full, v_model, amp_nA: float) -> dict:
+    from reducer.metrics import compare_traces, spike_times
+
+    m = compare_traces(t, v_full, v_model, (STEP_DELAY_ms, STEP_DELAY_ms + STEP_DUR_ms))
     sf, sm = spike_times(t, v_full), spike_times(t, v_model)
-    rf, rm = firing_rate_hz(sf, *win), firing_rate_hz(sm, *win)
+    rf, rm = m["rate_ref_hz"], m["rate_model_hz"]
     pre = t < STEP_DELAY_ms - 1.0
     return {"amp_nA": amp_nA, "rate_full_hz": rf, "rate_model_hz": rm,
             "rate_rel_error": (rm - rf) / rf if rf > 0 else (0.0 if rm == 0 else float("inf")),
@@ -121,24 +126,17 @@ def bench_run(run: Path) -> dict:
         tr = res["traces"][label]
         rows_steps, rows_fluct = [], []
         for p in steps:
-            v_f = full[p.name]
-            n = min(len(v_f), len(tr[p.name]["v_mV"]))
-            t = np.arange(n) * dt
-            rows_steps.append(_step_row(t, v_f[:n], tr[p.name]["v_mV"][:n], p.params["amp_nA"]))
+            rows_steps.append(_step_row(*_trimmed(full[p.name], tr[p.name]["v_mV"], dt),
+                                        p.params["amp_nA"]))
         for p in ous:
-            v_f = full[p.name]
-            n = min(len(v_f), len(tr[p.name]["v_mV"]))
-            t = np.arange(n) * dt
-            m = compare_traces(t, v_f[:n], tr[p.name]["v_mV"][:n],
+            m = compare_traces(*_trimmed(full[p.name], tr[p.name]["v_mV"], dt),
                                (OU_DELAY_ms, OU_DELAY_ms + OU_DUR_ms))
             rows_fluct.append({"protocol": p.name, **{k: m[k] for k in (
                 "gamma_4ms", "gamma_2ms", "subthreshold_rmse_mV", "n_spikes_ref",
                 "n_spikes_model")}})
         for plan, d in zip(plans, syn["drives"], strict=True):
-            v_f, v_m = d["full"], d["exports"][label]
-            n = min(len(v_f), len(v_m))
-            t = np.arange(n) * syn["dt_ms"]
-            m = compare_under_drive(t, v_f[:n], v_m[:n], plan.window_ms)
+            m = compare_under_drive(*_trimmed(d["full"], d["exports"][label], syn["dt_ms"]),
+                                    plan.window_ms)
             rows_fluct.append({"protocol": f"synaptic_{plan.drive:g}R_seed{plan.seed}",
                                **{k: m.get(k) for k in ("gamma_4ms", "gamma_2ms",
                                                         "n_spikes_ref", "n_spikes_model")}})
