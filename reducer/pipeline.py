@@ -396,8 +396,20 @@ def _timing_protocol(ps: ProtocolSet) -> Protocol:
     return noisy[0] if noisy else max(ps.test, key=lambda p: p.duration_ms)
 
 
-def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) -> dict[str, Any]:
-    """Run (or resume) every stage; returns the metrics dict written to metrics.json."""
+STOP_AFTER = ("targets", "train")
+
+
+def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False,
+                 stop_after: str | None = None) -> dict[str, Any] | None:
+    """Run (or resume) every stage; returns the metrics dict written to metrics.json.
+
+    Args:
+        stop_after: "targets" (NEURON work only) or "train" (also the JAX training): stop
+            there and return None; running again without it finishes the run. The batch
+            command runs a cell's NEURON and JAX work as separate tasks this way.
+    """
+    if stop_after not in (None, *STOP_AFTER):
+        raise ValueError(f"stop_after must be one of {STOP_AFTER} or None, got {stop_after!r}")
     from reducer.report.assemble import assemble_report
 
     t_start = time.perf_counter()
@@ -421,7 +433,13 @@ def run_pipeline(spec, out_dir: Path, options: RunOptions, force: bool = False) 
         log(f"holds auto: {'with' if choice['holds'] else 'without'} the held-depolarised steps")
     ps = run.protocols(cal["rheobase_nA"])
     targets = run.stage("targets", lambda: run.targets(ps, cal["rheobase_nA"]))
+    if stop_after == "targets":
+        log(f"stopped after the targets stage (--stop-after); {run.out} resumes from here")
+        return None
     result = run.stage("train", lambda: run.train(targets, cal))
+    if stop_after == "train":
+        log(f"stopped after the train stage (--stop-after); {run.out} resumes from here")
+        return None
     exports = run.stage("export", lambda: run.export(targets, result))
     val = run.stage("validate", lambda: run.validate(ps, exports, cal))
     metrics = run.stage("report", lambda: assemble_report(run, ps, targets, result, exports,
