@@ -11,6 +11,10 @@ from reducer.protocols import DC_KEEP_BELOW_MV
 DEFAULT_CELL = "ca1_n120"
 
 
+# Options given once per value (--template-arg A --template-arg B): lists in a manifest.
+REPEATABLE = ("template_args", "load_files")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from reducer.train import TrainConfig
 

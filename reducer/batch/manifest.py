@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reducer.arguments import REPEATABLE
 from reducer.errors import ReduceCellError
 
 # Options a manifest may not set: the batch chooses each cell's output folder, and --force in
@@ -207,7 +208,7 @@ def _option_argv(opt: str, action: argparse.Action, value: Any, where: str) -> l
                                 f"{value!r}")
         return [opt] if value else []
     values = value if isinstance(value, list) else [value]
-    if len(values) > 1 and not isinstance(action, argparse._AppendAction):
+    if len(values) > 1 and action.dest not in REPEATABLE:
         raise ManifestError(f"{where}: {opt[2:]} takes one value, got {len(values)}")
     out = []
     for v in values:
