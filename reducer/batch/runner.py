@@ -209,7 +209,7 @@ def _task_error(fut, task: str) -> str:
 
 
 def _status_line(client, cells, owner, finished, n_slots, elapsed_s) -> str:
-    running_keys = {k for keys in client.processing().values() for k in keys}
+    running_keys = _executing_keys(client)
     running = {owner[k][0].cell.name for k in running_keys if k in owner}
     n_done = sum(c.state.get("status") == "done" for c in cells)
     n_failed = sum(c.state.get("status") == "failed" for c in cells)
@@ -224,6 +224,19 @@ def _status_line(client, cells, owner, finished, n_slots, elapsed_s) -> str:
         eta = "after the first cell finishes"
     return (f"batch: {n_done}/{len(cells)} done, {len(running)} running, {n_failed} failed, "
             f"{left - len(running)} waiting; elapsed {_fmt_min(elapsed_s)}, ETA {eta}")
+
+
+def _executing(dask_worker) -> list[str]:
+    return [str(ts.key) for ts in dask_worker.state.executing]
+
+
+def _executing_keys(client) -> set[str]:
+    """The keys the workers are running now (the scheduler's ``processing`` also counts the
+    tasks queued on a worker behind the one it runs)."""
+    try:
+        return {k for keys in client.run(_executing).values() for k in keys}
+    except Exception:  # noqa: BLE001 - a worker that just died: fall back to the scheduler's view
+        return {str(k) for keys in client.processing().values() for k in keys}
 
 
 def _write(out: Path, cells: list[_Cell], manifest, t0: float):
