@@ -148,6 +148,7 @@ def run_batch(manifest: str | Path, out: str | Path, *, scheduler: str | None = 
                 pending.add(fut)
                 prev = fut
         finished: list[float] = []
+        seen: dict[str, float] = {}  # task key -> when a status line first saw it running
         last_status = 0.0
         while pending:
             try:
@@ -177,7 +178,7 @@ def run_batch(manifest: str | Path, out: str | Path, *, scheduler: str | None = 
             now = time.perf_counter()
             if now - last_status >= status_interval_s or not pending:
                 last_status = now
-                log(_status_line(client, cells, owner, finished, n_slots, now - t0))
+                log(_status_line(client, cells, owner, finished, n_slots, now - t0, seen))
     except KeyboardInterrupt:
         log("batch: interrupted; run the same command again to resume (finished stages are "
             "kept in each cell's folder)")
@@ -208,18 +209,25 @@ def _task_error(fut, task: str) -> str:
     return f"task {task}: {type(exc).__name__}: {exc}"
 
 
-def _status_line(client, cells, owner, finished, n_slots, elapsed_s) -> str:
-    running_keys = _executing_keys(client)
-    running = {owner[k][0].cell.name for k in running_keys if k in owner}
+def _status_line(client, cells, owner, finished, n_slots, elapsed_s,
+                 seen: dict[str, float]) -> str:
+    running_keys = [k for k in _executing_keys(client) if k in owner]
+    running = {owner[k][0].cell.name for k in running_keys}
+    now = time.perf_counter()
+    # How long each cell's running task has run (as far as these status lines saw).
+    in_task = {owner[k][0].cell.name: now - seen.setdefault(k, now) for k in running_keys}
     n_done = sum(c.state.get("status") == "done" for c in cells)
     n_failed = sum(c.state.get("status") == "failed" for c in cells)
     left = sum(c.state.get("status") == "running" for c in cells)
     if left == 0:
         eta = "0 s"
     elif finished:
-        # Cells still to go, in rounds of as many as there are worker threads.
+        # The mean finished cell's time, less what each unfinished cell has had so far (its
+        # finished stages and its running task), shared out over the worker threads.
         per_cell = sum(finished) / len(finished)
-        eta = "about " + _fmt_min(max(per_cell * left / n_slots, 0.0))
+        to_go = sum(max(per_cell - c.seconds_now - in_task.get(c.cell.name, 0.0), 0.0)
+                    for c in cells if c.state.get("status") == "running")
+        eta = "about " + _fmt_min(to_go / n_slots)
     else:
         eta = "after the first cell finishes"
     return (f"batch: {n_done}/{len(cells)} done, {len(running)} running, {n_failed} failed, "
