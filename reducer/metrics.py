@@ -232,6 +232,49 @@ def firing_rate_hz(spikes_ms: Any, t_start_ms: float, t_end_ms: float) -> float:
     return float(n / ((t_end_ms - t_start_ms) * 1e-3))
 
 
+def first_spike_latency_ms(spikes_ms: Any, onset_ms: float) -> float:
+    """Time (ms) from ``onset_ms`` to the first spike at or after it; NaN without one."""
+    s = _as_1d("spikes_ms", spikes_ms)
+    after = s[s >= onset_ms]
+    return float(after[0] - onset_ms) if after.size else float("nan")
+
+
+def isi_cv(spikes_ms: Any) -> float:
+    """Coefficient of variation of the interspike intervals (SD / mean); NaN with fewer than
+    three spikes (two intervals)."""
+    isi = np.diff(_as_1d("spikes_ms", spikes_ms))
+    return float(isi.std() / isi.mean()) if isi.size >= 2 and isi.mean() > 0 else float("nan")
+
+
+def adaptation_index(spikes_ms: Any) -> float:
+    """Mean of (ISI_{k+1} − ISI_k) / (ISI_{k+1} + ISI_k) over consecutive intervals (the
+    Allen Cell Types / eFEL ``adaptation_index2`` definition): 0 for regular firing, > 0 for
+    intervals that lengthen; NaN with fewer than three intervals."""
+    isi = np.diff(_as_1d("spikes_ms", spikes_ms))
+    if isi.size < 3:
+        return float("nan")
+    return float(np.mean(np.diff(isi) / (isi[1:] + isi[:-1])))
+
+
+def step_features(t_ms: Any, v_mV: Any, window_ms: tuple[float, float],
+                  rest_window_ms: float = 20.0,
+                  threshold_mV: float = SPIKE_THRESHOLD_mV) -> dict[str, float | int]:
+    """What a current step is judged by: ``rest_mV`` (mean voltage over the
+    ``rest_window_ms`` before the step), ``rate_hz``, ``n_spikes``, ``latency_ms`` (to the
+    first spike), ``isi_cv`` and ``adaptation_index`` of the spikes inside ``window_ms`` =
+    (onset, end)."""
+    t = _as_1d("t_ms", t_ms)
+    v = _as_1d("v_mV", v_mV)
+    t0, t1 = map(float, window_ms)
+    s = spike_times(t, v, threshold_mV)
+    s = s[(s >= t0) & (s <= t1)]
+    pre = (t >= t0 - rest_window_ms) & (t < t0)
+    return {"rest_mV": float(np.mean(v[pre])) if pre.any() else float("nan"),
+            "n_spikes": int(s.size), "rate_hz": float(s.size / ((t1 - t0) * 1e-3)),
+            "latency_ms": first_spike_latency_ms(s, t0), "isi_cv": isi_cv(s),
+            "adaptation_index": adaptation_index(s)}
+
+
 def longest_depolarised_ms(
     t_ms: Any, v_mV: Any, above_mV: float = -40.0,
     window_ms: tuple[float, float] | None = None,

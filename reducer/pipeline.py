@@ -251,7 +251,7 @@ class Run:
                 cached = pickle.load(f)
             if cached.get("exports") == {k: _export_id(v) for k, v in export_dirs.items()}:
                 res = cached
-                if "synaptic_check" in res:
+                if "synaptic_check" in res and "heldout_synaptic" in res:
                     return res
         if res is None:
             timing = _timing_protocol(ps)
@@ -259,6 +259,9 @@ class Run:
                                  timing, self.opt.timing_repeats_full,
                                  self.opt.timing_repeats_reduced)
             res["exports"] = {k: _export_id(v) for k, v in export_dirs.items()}
+            _write_pickle(path, res)
+        if "heldout_synaptic" not in res:
+            res["heldout_synaptic"] = self.heldout_synaptic(export_dirs, cal)
             _write_pickle(path, res)
         if self.holds_choice.get("no_holds_mechanism") == res["exports"]["reduced"]:
             res["synaptic_check"] = self.holds_choice["no_holds_check"]  # "auto" checked it
@@ -327,6 +330,22 @@ class Run:
             f"x rheobase, {len(CHECK_SEEDS)} seeds, full cell and reduced cell in NEURON")
         return synaptic_check(self.spec, export_dir, cal["rheobase_nA"], cal["v_rest_mV"],
                               settle_ms=self.opt.settle_ms)
+
+
+    def heldout_synaptic(self, export_dirs: dict[str, Path], cal: dict[str, Any]
+                         ) -> dict[str, Any]:
+        """The held-out somatic synaptic drive, full cell (also with the sensitivity offsets
+        added) and every export (:func:`reducer.validate.synaptic.heldout_synaptic`)."""
+        from reducer.targets import sensitivity_offsets_pA
+        from reducer.validate.synaptic import HELDOUT_DRIVE, heldout_synaptic
+
+        log(f"held-out synaptic drive {HELDOUT_DRIVE:g}x rheobase: full cell (and with the "
+            "sensitivity offsets) and the exports in NEURON")
+        offsets = sensitivity_offsets_pA(self.opt.sensitivity, cal["rheobase_nA"])
+        return heldout_synaptic(self.spec, export_dirs, cal["rheobase_nA"], cal["v_rest_mV"],
+                                list(offsets), settle_ms=self.opt.settle_ms,
+                                dur_ms=300.0 if self.opt.protocol_scale.startswith("small")
+                                else 1000.0)
 
 
 def holds_needed(check: dict[str, Any]) -> bool:

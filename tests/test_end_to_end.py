@@ -92,6 +92,24 @@ def test_outputs_and_metrics(run_dir):
         assert c["n_spikes_full"] > 0 and c["longest_depolarised_ms_full"] < 50.0
         assert c["stuck"] is False and c["n_spikes_reduced"] > 0
     assert sc["n_stuck"] == 0 and "depolarisation-block check" in html
+    # the headline: fluctuating inputs (the OU and the held-out synaptic drive, run in NEURON
+    # with conductances on both cells) by Γ beside the full cell's own Γ at ±1 % of rheobase;
+    # the steps (the held-out step and the f-I steps) by rate, latency, rest
+    fl = m["heldout"]["fluctuating"]
+    assert fl["protocols"] == ["test_ou_seed", "test_syn_2.5R"]
+    assert fl["intrinsic"]["offset_pct_rheobase"] == pytest.approx(1.0, rel=1e-2)
+    syn = next(p for p in m["heldout"]["per_protocol"] if p["name"] == "test_syn_2.5R")
+    assert syn["input_class"] == "fluctuating" and syn["n_spikes_ref"] >= 2
+    assert [e["offset_pA"] for e in syn["full_cell_perturbed"]] == pytest.approx(sizes)
+    assert 0.9 < fl["intrinsic"]["gamma_4ms"] <= 1.0 and fl["gamma_4ms"] > 0.8
+    assert fl["normalised_gamma_4ms"] == pytest.approx(
+        fl["gamma_4ms"] / fl["intrinsic"]["gamma_4ms"])
+    st = m["heldout"]["steps"]
+    assert [r["name"] for r in st["per_step"]][:1] == ["test_step_2.4R"]
+    assert st["n_steps"] == 1 + len(m["fi_curve"]["amplitudes_nA"])
+    assert st["max_abs_rate_rel_error"] < 0.2 and st["max_abs_latency_error_ms"] < 3.0
+    assert st["max_abs_rest_error_mV"] < 1.0
+    assert "Headline: fluctuating inputs and steps" in html
 
 
 def test_jax_and_neuron_simulate_the_same_reduced_model(run_dir):

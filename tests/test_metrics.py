@@ -8,15 +8,19 @@ import numpy as np
 import pytest
 
 from reducer.metrics import (
+    adaptation_index,
     coincidence_factor,
     compare_traces,
     count_coincidences,
     fi_curve,
     firing_rate_hz,
+    first_spike_latency_ms,
+    isi_cv,
     longest_depolarised_ms,
     spike_count_error,
     spike_shift_ms,
     spike_times,
+    step_features,
     subthreshold_mask,
     subthreshold_rmse,
     summarise,
@@ -244,3 +248,23 @@ def test_longest_depolarised_tells_a_blocked_cell_from_a_spiking_one():
     assert longest_depolarised_ms(t, np.full_like(t, -65.0)) == 0.0
     with pytest.raises(ValueError, match="samples"):
         longest_depolarised_ms(t, blocked[:-1])
+
+
+def test_step_features_by_hand():
+    # ISIs 10, 20, 40 ms: CV = std/mean of (10, 20, 40); adaptation = mean(10/30, 20/60) = 1/3.
+    spikes = [112.0, 122.0, 142.0, 182.0]
+    assert first_spike_latency_ms(spikes, 100.0) == pytest.approx(12.0)
+    assert math.isnan(first_spike_latency_ms([50.0], 100.0))
+    isi = np.array([10.0, 20.0, 40.0])
+    assert isi_cv(spikes) == pytest.approx(isi.std() / isi.mean())
+    assert adaptation_index(spikes) == pytest.approx(1.0 / 3.0)
+    assert adaptation_index([0.0, 10.0, 20.0, 30.0]) == pytest.approx(0.0)
+    assert math.isnan(isi_cv([1.0, 2.0])) and math.isnan(adaptation_index([1.0, 2.0, 3.0]))
+    t = np.arange(0.0, 300.0, 0.025)
+    v = _spiky_trace(t, [50.0] + spikes, rest_mV=-70.0)  # a spike before the step: not counted
+    f = step_features(t, v, (100.0, 200.0))
+    assert f["n_spikes"] == 4 and f["rate_hz"] == pytest.approx(40.0)
+    # The upward -20 mV crossing is 50/190 ms before each triangular spike's peak.
+    assert f["latency_ms"] == pytest.approx(12.0 - 50.0 / 190.0, abs=1e-6)
+    assert f["rest_mV"] == pytest.approx(-70.0)
+    assert f["adaptation_index"] == pytest.approx(1.0 / 3.0, abs=1e-3)

@@ -203,7 +203,8 @@ def test_report_html_self_contained(tmp_path):
     m = json.loads((tmp_path / "metrics.json").read_text())
     h = m["heldout"]
     # Summary numbers as shown at the top: Γ(4 ms), RMSE, speed-up, baseline beside.
-    summary = page[page.index("<h2>Summary</h2>") : page.index("<h2>Held-out protocols</h2>")]
+    summary = page[page.index("<h2>Summary over every held-out protocol</h2>"):
+                   page.index("<h2>Held-out protocols</h2>")]
     assert f"{h['gamma_4ms']:.3f}" in summary
     assert f"{h['gamma_2ms']:.3f}" in summary
     assert f"{h['v_rmse_mV']:.2f}" in summary
@@ -450,3 +451,54 @@ def test_a_reduced_cell_that_runs_away_is_named(tmp_path):
     per = _no_nan(write_report(tmp_path / "nan", d)[0].read_text())["heldout"]["per_protocol"]
     assert per[1]["runs_away"] and per[1]["beyond_range_mV"] is None  # inf in JSON
     assert "hyperpolarising_step (not finite)" in range_message(per)
+
+
+def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
+    # One fluctuating protocol (OU) with the full cell's own perturbed runs, one step.
+    ou_ref, ou_red = [60.0, 140.0, 220.0, 300.0], [61.0, 143.0, 220.5, 340.0]
+    own_plus, own_minus = [60.5, 140.0, 220.0, 305.0], [60.0, 139.0, 221.0, 300.0]
+    ou = HeldoutProtocol(
+        name="ou", kind="ou_noise", regime="held out", t_ms=T, i_stim_nA=np.zeros_like(T),
+        v_full_mV=_trace(ou_ref), v_reduced_mV=_trace(ou_red), stim_window_ms=(20.0, 380.0),
+        v_full_perturbed_mV={2.0: _trace(own_plus), -2.0: _trace(own_minus)})
+    step_ref, step_red = [112.0, 122.0, 142.0, 182.0], [113.0, 124.0, 146.0, 190.0, 260.0]
+    step = HeldoutProtocol(
+        name="step", kind="step", regime="held out", t_ms=T, i_stim_nA=np.zeros_like(T),
+        v_full_mV=_trace(step_ref, rest_mV=-70.0), v_reduced_mV=_trace(step_red, rest_mV=-69.5),
+        stim_window_ms=(100.0, 300.0),
+        v_full_perturbed_mV={2.0: _trace(step_ref, -70.0), -2.0: _trace(step_ref, -70.0)})
+    fi = FICurve([0.2, 0.4], [10.0, 20.0], [11.0, 19.0], latency_full_ms=[30.0, 10.0],
+                 latency_reduced_ms=[33.5, 10.5])
+    data = dataclasses.replace(_data(with_extras=False), heldout=[ou, step], fi_curve=fi)
+    _, html_path = write_report(tmp_path, data)
+    h = json.loads((tmp_path / "metrics.json").read_text())["heldout"]
+
+    fl = h["fluctuating"]
+    assert fl["protocols"] == ["ou"]
+    d = 360.0  # the stimulus window
+    g = _gamma(ou_ref, ou_red, 4.0, d)
+    own = np.mean([_gamma(ou_ref, own_plus, 4.0, d), _gamma(ou_ref, own_minus, 4.0, d)])
+    assert fl["gamma_4ms"] == pytest.approx(g)
+    assert fl["intrinsic"]["offset_pA"] == 2.0
+    assert fl["intrinsic"]["gamma_4ms"] == pytest.approx(own)
+    assert fl["normalised_gamma_4ms"] == pytest.approx(g / own)
+    assert 0.0 < g < own < 1.0  # the spike 40 ms off costs the reduced cell, not the full one
+
+    st = h["steps"]
+    assert [r["name"] for r in st["per_step"]] == ["step", "f-I 0.2 nA", "f-I 0.4 nA"]
+    row = st["per_step"][0]
+    assert row["rate_full_hz"] == pytest.approx(4 / 0.2)
+    assert row["rate_reduced_hz"] == pytest.approx(5 / 0.2)
+    assert row["latency_reduced_ms"] - row["latency_full_ms"] == pytest.approx(1.0)
+    assert row["rest_reduced_mV"] - row["rest_full_mV"] == pytest.approx(0.5)
+    isi_full, isi_red = np.diff(step_ref), np.diff(step_red)
+    assert row["isi_cv_full"] == pytest.approx(isi_full.std() / isi_full.mean())
+    assert row["isi_cv_reduced"] == pytest.approx(isi_red.std() / isi_red.mean())
+    assert st["max_abs_rate_rel_error"] == pytest.approx(0.25)  # the step: 25 vs 20 Hz
+    assert st["max_abs_latency_error_ms"] == pytest.approx(3.5)  # the 0.2-nA f-I step
+    assert st["max_abs_rest_error_mV"] == pytest.approx(0.5)
+
+    page = html_path.read_text()
+    head = page[page.index("<h2>Headline"):page.index("<h2>Summary over every")]
+    assert f"{g:.3f}" in head and f"{own:.3f}" in head and f"{g / own:.3f}" in head
+    assert "25.0 %" in head and "3.50 ms" in head and "0.50 mV" in head

@@ -14,7 +14,9 @@ A :class:`Protocol` is plain data (JSON-able) and renders to a per-step current 
 :meth:`Protocol.waveform_nA`. Amplitudes of the default sets are multiples of the cell's
 rheobase, so the same recipe drives a small and a large cell into comparable regimes.
 The test set holds regimes never trained on: other amplitudes (beyond the trained range),
-longer stimuli, new noise seeds, and a stimulus kind (chirp) absent from training.
+longer stimuli, new noise seeds, and a stimulus kind (chirp) absent from training. Its
+fluctuating inputs (OU noise, chirp; :attr:`Protocol.input_class`) are judged by spike timing,
+its steps by rate, latency, ISI statistics and subthreshold voltage (the report's headline).
 """
 
 from reducer.protocols.protocol import KINDS, OU_SAMPLE_MS, Protocol, ProtocolSet, ou_path

@@ -165,6 +165,15 @@ class Protocol:
             raise ValueError(f"protocol {self.name!r}: bad synapses {syn!r} ({exc})") from exc
         return drive, drive.weights_uS(rheobase_nA, v_rest_mV)
 
+    @property
+    def input_class(self) -> str:
+        """"fluctuating" (OU noise, chirp, synaptic drive: inputs under which a cell's spike
+        times are reproducible, so the held-out set judges them by Γ) or "step" (steps, ramps,
+        multisteps: judged by rate, latency, ISI statistics and subthreshold voltage)."""
+        if self.kind in ("ou_noise", "chirp") or self.params.get("synapses"):
+            return "fluctuating"
+        return "step"
+
     def stimulus_window_ms(self) -> tuple[float, float] | None:
         """(start, end) of the stimulus in ms, where spike metrics are counted; None for a
         multistep (several windows) or a protocol without ``delay_ms`` / ``dur_ms``."""

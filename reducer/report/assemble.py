@@ -71,19 +71,27 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
             i_axial_full_nA=tr["i_axial_nA"], i_axial_reduced_nA=red[name]["i_axial_nA"],
             stim_window_ms=p.stimulus_window_ms(), v_full_perturbed_mV=perturbed.get(name)))
 
+    syn = _synaptic_heldout(val.get("heldout_synaptic"))
+    if syn is not None:
+        heldout.append(syn)
+
     fi = Dataset.load([Path(p) for p in targets["splits"]["fi"]])
-    amps, r_full, r_red, r_base = [], [], [], []
+    amps, r_full, r_red, r_base, lat_full, lat_red = [], [], [], [], [], []
     for name, tr in zip(fi.names, fi.traces, strict=True):
         p = _by_name(list(ps.fi_steps), name)
         w0, w1 = p.stimulus_window_ms()
         t = tr["t_ms"]
         amps.append(p.params["amp_nA"])
-        r_full.append(M.firing_rate_hz(M.spike_times(t, tr["v_soma_mV"]), w0, w1))
-        r_red.append(M.firing_rate_hz(M.spike_times(t, red[name]["v_mV"]), w0, w1))
+        s_full, s_red = M.spike_times(t, tr["v_soma_mV"]), M.spike_times(t, red[name]["v_mV"])
+        r_full.append(M.firing_rate_hz(s_full, w0, w1))
+        r_red.append(M.firing_rate_hz(s_red, w0, w1))
+        lat_full.append(M.first_spike_latency_ms(s_full[s_full <= w1], w0))
+        lat_red.append(M.first_spike_latency_ms(s_red[s_red <= w1], w0))
         if name in base:
             r_base.append(M.firing_rate_hz(M.spike_times(t, base[name]["v_mV"]), w0, w1))
     fi_curve = FICurve(np.array(amps), np.array(r_full), np.array(r_red),
-                       np.array(r_base) if r_base else None)
+                       np.array(r_base) if r_base else None, np.array(lat_full),
+                       np.array(lat_red))
 
     tm = val["timing"]
     speed = SpeedTimings(full_s=tm["full_s"], reduced_s=tm["reduced_s"],
@@ -160,6 +168,31 @@ def _holds_summary(run) -> dict[str, Any]:
     return out
 
 
+def _synaptic_heldout(res: dict[str, Any] | None) -> HeldoutProtocol | None:
+    """The held-out synaptic drive of the validate stage as a held-out protocol (None where
+    it was skipped). Conductance input: the traces hold no injected current and no JAX twin."""
+    if not res or res.get("skipped"):
+        return None
+    traces = [res["full"], res["exports"]["reduced"], *res["full_perturbed"].values()]
+    base = res["exports"].get("baseline")
+    if base is not None:
+        traces.append(base)
+    n = min(len(v) for v in traces)  # NEURON's recordings may differ by the last sample
+    d = res["drive"]
+    return HeldoutProtocol(
+        name=res["name"], kind="synaptic",
+        regime=f"held out: somatic synaptic drive {d['drive']:g}x rheobase (conductances), "
+               f"new events (seed {d['seed']})",
+        t_ms=np.arange(n) * float(res["dt_ms"]), i_stim_nA=np.zeros(n),
+        v_full_mV=np.asarray(res["full"])[:n],
+        v_reduced_mV=np.asarray(res["exports"]["reduced"])[:n],
+        v_baseline_mV=None if base is None else np.asarray(base)[:n],
+        stim_window_ms=(float(d["delay_ms"]), float(d["delay_ms"]) + float(d["dur_ms"])),
+        v_full_perturbed_mV={round(float(k), 9): np.asarray(v)[:n]
+                             for k, v in res["full_perturbed"].items()} or None,
+        input_class="fluctuating")
+
+
 def _perturbed_traces(targets: dict[str, Any]) -> dict[str, dict[float, np.ndarray]]:
     """{protocol: {offset_pA: full-cell V}} from the targets' "sensitivity" split, if any."""
     from reducer.targets import Dataset
@@ -189,7 +222,23 @@ def _print_summary(m: dict[str, Any]) -> None:
     def f(x, d=3):
         return "n/a" if x is None else f"{x:.{d}f}"
 
-    log("held-out (reduced cell in NEURON vs full cell):")
+    fl, st = h.get("fluctuating") or {}, h.get("steps") or {}
+    if fl.get("n_protocols"):
+        intr = fl.get("intrinsic")
+        log(f"fluctuating inputs ({', '.join(fl['protocols'])}): gamma(4 ms) "
+            f"{f(fl.get('gamma_4ms'))}, gamma(2 ms) {f(fl.get('gamma_2ms'))}"
+            + (f"; the full cell against itself with {perturbation_label(intr)} added: "
+               f"{f(intr.get('gamma_4ms'))} / {f(intr.get('gamma_2ms'))}; reduced / full "
+               f"cell's own: {f(fl.get('normalised_gamma_4ms'))} / "
+               f"{f(fl.get('normalised_gamma_2ms'))}" if intr else ""))
+    if st.get("n_steps"):
+        rate = st.get("max_abs_rate_rel_error")
+        log(f"steps ({st['n_steps']}, with the f-I steps): largest rate error "
+            f"{f(None if rate is None else 100 * rate, 1)} %, first-spike latency "
+            f"{f(st.get('max_abs_latency_error_ms'), 2)} ms, rest "
+            f"{f(st.get('max_abs_rest_error_mV'), 2)} mV; subthreshold RMSE "
+            f"{f(st.get('subthreshold_rmse_mV'), 2)} mV")
+    log("held-out, every protocol (reduced cell in NEURON vs full cell):")
     log(f"  gamma(4 ms) {f(h.get('gamma_4ms'))} (defined on {h.get('n_gamma_4ms')} of "
         f"{h.get('n_protocols')} protocols)   gamma(2 ms) {f(h.get('gamma_2ms'))}   "
         f"V RMSE {f(h.get('v_rmse_mV'), 2)} mV   subthreshold RMSE "

@@ -56,6 +56,11 @@ class Provenance:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Protocol kinds judged by spike timing (Γ) in the headline; steps, ramps and multisteps are
+# judged by rate, latency, ISI statistics and subthreshold voltage.
+FLUCTUATING_KINDS = ("ou_noise", "chirp", "synaptic")
+
+
 @dataclass
 class HeldoutProtocol:
     """One held-out protocol: full cell against reduced cell, both run in NEURON.
@@ -77,6 +82,9 @@ class HeldoutProtocol:
         i_axial_reduced_nA: optional learned axial current in the reduced cell (nA).
         stim_window_ms: optional (start, end) over which spike metrics and rates are computed
             (e.g. the step); ``None`` = the whole trace. Voltage RMSEs always use the whole trace.
+        input_class: "fluctuating" (judged by Γ) or "step" (judged by rate, latency, ISI
+            statistics, subthreshold RMSE and rest); default from ``kind``
+            (:data:`FLUCTUATING_KINDS`).
         v_full_perturbed_mV: optional full-cell traces of the same protocol with a tiny
             constant current added, keyed by offset in pA (e.g. ``{1.0: v, -1.0: v}``): the
             full cell against itself says how attainable a Γ is on this protocol.
@@ -95,9 +103,15 @@ class HeldoutProtocol:
     i_axial_reduced_nA: np.ndarray | None = None
     stim_window_ms: tuple[float, float] | None = None
     v_full_perturbed_mV: dict[float, np.ndarray] | None = None
+    input_class: str = ""
 
     def __post_init__(self) -> None:
         who = f"held-out protocol {self.name!r}"
+        if not self.input_class:
+            self.input_class = ("fluctuating" if self.kind in FLUCTUATING_KINDS else "step")
+        if self.input_class not in ("fluctuating", "step"):
+            raise ValueError(f"{who}: input_class must be 'fluctuating' or 'step', got "
+                             f"{self.input_class!r}")
         self.t_ms = _vec(who, "t_ms", self.t_ms)
         n = self.t_ms.size
         if n < 2:
@@ -151,12 +165,16 @@ class FICurve:
         rate_full_hz: full-cell rates (Hz).
         rate_reduced_hz: reduced-cell rates in NEURON (Hz).
         rate_baseline_hz: optional linear-baseline rates (Hz).
+        latency_full_ms, latency_reduced_ms: optional first-spike latencies from the step
+            onset (ms; NaN without a spike).
     """
 
     amplitudes_nA: np.ndarray
     rate_full_hz: np.ndarray
     rate_reduced_hz: np.ndarray
     rate_baseline_hz: np.ndarray | None = None
+    latency_full_ms: np.ndarray | None = None
+    latency_reduced_ms: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.amplitudes_nA = _vec("fi_curve", "amplitudes_nA", self.amplitudes_nA)
@@ -164,6 +182,9 @@ class FICurve:
         self.rate_full_hz = _vec("fi_curve", "rate_full_hz", self.rate_full_hz, n)
         self.rate_reduced_hz = _vec("fi_curve", "rate_reduced_hz", self.rate_reduced_hz, n)
         self.rate_baseline_hz = _opt_vec("fi_curve", "rate_baseline_hz", self.rate_baseline_hz, n)
+        self.latency_full_ms = _opt_vec("fi_curve", "latency_full_ms", self.latency_full_ms, n)
+        self.latency_reduced_ms = _opt_vec("fi_curve", "latency_reduced_ms",
+                                           self.latency_reduced_ms, n)
 
 
 @dataclass

@@ -107,6 +107,67 @@ def _summary_table(metrics: dict[str, Any]) -> str:
     return _table(header, rows) + floor
 
 
+def _pct(x: Any) -> float | None:
+    return None if x is None else 100.0 * float(x)
+
+
+def _headline_html(metrics: dict[str, Any]) -> str:
+    """Fluctuating inputs judged by Γ beside the full cell's own reliability; steps judged by
+    rate, latency, ISI statistics, subthreshold RMSE and rest."""
+    h = metrics["heldout"]
+    fl, st = h.get("fluctuating"), h.get("steps")
+    parts = []
+    if fl and fl["n_protocols"]:
+        intr = fl.get("intrinsic")
+        label = perturbation_label(intr) if intr else ""
+        header = ["fluctuating input", "reduced Γ(4 ms)", "reduced Γ(2 ms)"] + (
+            [f"full cell {label}: Γ(4 ms)", "Γ(2 ms)"] if intr else [])
+        rows = [[html.escape(r["name"]), fmt(r["gamma_4ms"]), fmt(r["gamma_2ms"])]
+                + ([fmt(r["intrinsic_gamma_4ms"]), fmt(r["intrinsic_gamma_2ms"])] if intr else [])
+                for r in fl["per_protocol"]]
+        rows.append(["<b>mean</b>", f"<b>{fmt(fl['gamma_4ms'])}</b>", fmt(fl["gamma_2ms"])]
+                    + ([fmt(intr["gamma_4ms"]), fmt(intr["gamma_2ms"])] if intr else []))
+        if intr:
+            rows.append(["<b>reduced / full cell's own</b>",
+                         f"<b>{fmt(fl['normalised_gamma_4ms'])}</b>",
+                         fmt(fl["normalised_gamma_2ms"]), "", ""])
+        parts.append(_table(header, rows))
+        parts.append(
+            "<p class='note'>Spike timing is judged where the cell itself is reliable: under "
+            "fluctuating input (Mainen &amp; Sejnowski 1995). The full cell's own Γ is the full "
+            f"cell against itself with a constant {html.escape(label)} added to the stimulus: "
+            "how much of its timing survives a current error that small. Γ / that is the "
+            "reduced cell's score relative to what the cell's own reliability allows (Jolivet "
+            "et al. 2008 divide by intrinsic reliability the same way); 1 = as reliable as the "
+            "full cell is under this perturbation.</p>" if intr else "")
+    if st and st["n_steps"]:
+        rows = [[html.escape(r["name"]), fmt(r["rate_full_hz"], 1), fmt(r["rate_reduced_hz"], 1),
+                 fmt(r.get("latency_full_ms"), 2), fmt(r.get("latency_reduced_ms"), 2),
+                 fmt(r.get("isi_cv_full"), 2), fmt(r.get("isi_cv_reduced"), 2),
+                 fmt(r.get("adaptation_full"), 3), fmt(r.get("adaptation_reduced"), 3),
+                 fmt(r.get("rest_full_mV"), 2), fmt(r.get("rest_reduced_mV"), 2),
+                 fmt(r.get("subthreshold_rmse_mV"), 2)] for r in st["per_step"]]
+        rows.append(["<b>largest error</b>",
+                     "", f"<b>{fmt(_pct(st['max_abs_rate_rel_error']), 1)} %</b>", "",
+                     f"<b>{fmt(st['max_abs_latency_error_ms'], 2)} ms</b>", "",
+                     fmt(st["max_abs_isi_cv_error"], 2), "",
+                     fmt(st["max_abs_adaptation_error"], 3), "",
+                     f"<b>{fmt(st['max_abs_rest_error_mV'], 2)} mV</b>",
+                     f"<b>{fmt(st['subthreshold_rmse_mV'], 2)}</b> (mean)"])
+        header = ["step", "rate full (Hz)", "reduced", "latency full (ms)", "reduced",
+                  "ISI CV full", "reduced", "adaptation full", "reduced", "rest full (mV)",
+                  "reduced", "subthreshold RMSE (mV)"]
+        parts.append(_table(header, rows))
+        parts.append("<p class='note'>Steps (held-out steps and the f–I steps) are judged by "
+                     "firing rate, first-spike latency, ISI CV, adaptation index (mean of "
+                     "(ISI<sub>k+1</sub> − ISI<sub>k</sub>) / (ISI<sub>k+1</sub> + "
+                     "ISI<sub>k</sub>)), rest (the 20 ms before the step) and subthreshold "
+                     "RMSE. Their Γ is in the table of all held-out protocols below as a "
+                     "diagnostic: on a steady step the full cell's own spike times drift with "
+                     "a fraction of a pA.</p>")
+    return "".join(parts)
+
+
 def _protocol_table(metrics: dict[str, Any]) -> str:
     per = metrics["heldout"]["per_protocol"]
     has_base = any("baseline" in p for p in per)
@@ -354,7 +415,9 @@ def render_html(data: ReportData, metrics: dict[str, Any], figures: dict[str, by
         "Γ: coincidence factor (Kistler 1997; Jolivet 2008), 1 = every spike within ±Δ, "
         "0 = chance; undefined where neither trace spikes (left out of the mean, counted). "
         "Subthreshold RMSE cuts ±5 ms around every spike of either trace.</p>",
-        "<h2>Summary</h2>",
+        "<h2>Headline: fluctuating inputs and steps</h2>",
+        _headline_html(metrics),
+        "<h2>Summary over every held-out protocol</h2>",
         _summary_table(metrics),
         "<h2>Held-out protocols</h2>",
         _protocol_table(metrics),

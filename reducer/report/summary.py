@@ -14,6 +14,7 @@ from reducer.metrics import (
     nanmean_over,
     spike_shift_ms,
     spike_times,
+    step_features,
     summarise,
 )
 from reducer.report.data import SCHEMA_VERSION, HeldoutProtocol, ReportData, TrainingSummary
@@ -39,6 +40,7 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
         "name": p.name,
         "kind": p.kind,
         "regime": p.regime,
+        "input_class": p.input_class,
         "stim_window_ms": list(p.stim_window_ms) if p.stim_window_ms else None,
         "duration_ms": float(p.t_ms[-1] - p.t_ms[0]),
     }
@@ -60,6 +62,10 @@ def protocol_metrics(p: HeldoutProtocol) -> dict[str, Any]:
         out["axial"] = _axial_metrics(p.i_axial_full_nA, p.i_axial_reduced_nA)
     if p.v_full_perturbed_mV:
         out["full_cell_perturbed"] = _perturbed_metrics(p)
+    if p.input_class == "step" and p.stim_window_ms is not None:
+        out["step_features"] = {
+            "full": step_features(p.t_ms, p.v_full_mV, p.stim_window_ms),
+            "reduced": step_features(p.t_ms, p.v_reduced_mV, p.stim_window_ms)}
     return out
 
 
@@ -186,6 +192,110 @@ def _reproducible_summary(per: list[dict[str, Any]], perturbed: list[dict[str, A
     return out
 
 
+# The full cell's intrinsic reliability is its Γ against itself with this offset (% of the
+# rheobase) added to the stimulus, or the nearest sensitivity size the run has.
+INTRINSIC_OFFSET_PCT_RHEOBASE = 1.0
+
+
+def _intrinsic_size(perturbed: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The entry of the summary ``full_cell_perturbed`` list used as intrinsic reliability:
+    the size nearest :data:`INTRINSIC_OFFSET_PCT_RHEOBASE` % of rheobase (the largest where
+    the rheobase is unknown)."""
+    if not perturbed:
+        return None
+    if all("offset_pct_rheobase" in e for e in perturbed):
+        return min(perturbed, key=lambda e: abs(math.log(e["offset_pct_rheobase"]
+                                                         / INTRINSIC_OFFSET_PCT_RHEOBASE)))
+    return perturbed[-1]
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if math.isfinite(a) and math.isfinite(b) and b > 0 else float("nan")
+
+
+def fluctuating_summary(per: list[dict[str, Any]], perturbed: list[dict[str, Any]] | None
+                        ) -> dict[str, Any]:
+    """The headline on fluctuating inputs (OU noise, chirp, synaptic drive): the reduced
+    cell's mean Γ, the full cell's intrinsic Γ (against itself with ± about 1 % of the
+    rheobase added, :func:`_intrinsic_size`) on the same protocols, and their ratio
+    ``normalised_gamma_<Δ>`` = mean Γ / mean intrinsic Γ (Jolivet et al. 2008 divide by the
+    cell's own reliability the same way). ``per_protocol``: name, Γ, intrinsic Γ, ratio."""
+    rows = [p for p in per if p.get("input_class") == "fluctuating"]
+    out: dict[str, Any] = {"protocols": [p["name"] for p in rows], "n_protocols": len(rows)}
+    for key in ("gamma_4ms", "gamma_2ms"):
+        out[key], out[f"n_{key}"] = nanmean_over(rows, key)
+    size = _intrinsic_size(perturbed)
+    table = []
+    for p in rows:
+        own = perturbed_by_size(p).get(size["offset_pA"]) if size else None
+        table.append({"name": p["name"], "gamma_4ms": p["gamma_4ms"],
+                      "gamma_2ms": p["gamma_2ms"],
+                      "intrinsic_gamma_4ms": own["gamma_4ms"] if own else float("nan"),
+                      "intrinsic_gamma_2ms": own["gamma_2ms"] if own else float("nan")})
+    out["per_protocol"] = table
+    if size is not None:
+        out["intrinsic"] = {k: size[k] for k in ("offset_pA", "offset_pct_rheobase")
+                            if k in size}
+        for key in ("gamma_4ms", "gamma_2ms"):
+            g, n = nanmean_over(table, f"intrinsic_{key}")
+            out["intrinsic"][key], out["intrinsic"][f"n_{key}"] = g, n
+            out[f"normalised_{key}"] = _ratio(out[key], g)
+    return out
+
+
+def _rel_error(full: float, model: float) -> float:
+    """(model − full) / full; NaN where the full cell does not fire."""
+    return (model - full) / full if full > 0 else float("nan")
+
+
+def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None) -> dict[str, Any]:
+    """What the steps (held-out steps and the f–I steps) are judged by, full vs reduced:
+    firing rate (relative error where the full cell fires), first-spike latency, ISI CV,
+    adaptation index, subthreshold RMSE and rest. ``max_abs_*`` are over every step where
+    both cells define the number; the f–I steps add their rates and latencies."""
+    rows = []
+    for p in per:
+        sf = p.get("step_features")
+        if not sf:
+            continue
+        f, r = sf["full"], sf["reduced"]
+        rows.append({"name": p["name"], "rate_full_hz": f["rate_hz"],
+                     "rate_reduced_hz": r["rate_hz"],
+                     "rate_rel_error": _rel_error(f["rate_hz"], r["rate_hz"]),
+                     "latency_full_ms": f["latency_ms"], "latency_reduced_ms": r["latency_ms"],
+                     "isi_cv_full": f["isi_cv"], "isi_cv_reduced": r["isi_cv"],
+                     "adaptation_full": f["adaptation_index"],
+                     "adaptation_reduced": r["adaptation_index"],
+                     "rest_full_mV": f["rest_mV"], "rest_reduced_mV": r["rest_mV"],
+                     "subthreshold_rmse_mV": p["subthreshold_rmse_mV"],
+                     "gamma_4ms": p["gamma_4ms"]})
+    amps = [] if fi is None else list(fi["amplitudes_nA"])
+    for k, a in enumerate(amps):
+        rf, rr = float(fi["rate_full_hz"][k]), float(fi["rate_reduced_hz"][k])
+        lat = [fi.get(key) for key in ("latency_full_ms", "latency_reduced_ms")]
+        lat = [float("nan") if x is None else float(x[k]) for x in lat]
+        rows.append({"name": f"f-I {float(a):.3g} nA", "rate_full_hz": rf,
+                     "rate_reduced_hz": rr, "rate_rel_error": _rel_error(rf, rr),
+                     "latency_full_ms": lat[0], "latency_reduced_ms": lat[1]})
+
+    def largest(values) -> float:
+        v = [abs(x) for x in values if x is not None and math.isfinite(x)]
+        return max(v) if v else float("nan")
+
+    def diffs(a: str, b: str) -> list[float]:
+        return [r[b] - r[a] for r in rows if a in r and b in r]
+
+    sub, n_sub = nanmean_over([r for r in rows if "subthreshold_rmse_mV" in r],
+                              "subthreshold_rmse_mV")
+    return {"per_step": rows, "n_steps": len(rows),
+            "max_abs_rate_rel_error": largest(r["rate_rel_error"] for r in rows),
+            "max_abs_latency_error_ms": largest(diffs("latency_full_ms", "latency_reduced_ms")),
+            "max_abs_isi_cv_error": largest(diffs("isi_cv_full", "isi_cv_reduced")),
+            "max_abs_adaptation_error": largest(diffs("adaptation_full", "adaptation_reduced")),
+            "max_abs_rest_error_mV": largest(diffs("rest_full_mV", "rest_reduced_mV")),
+            "subthreshold_rmse_mV": sub, "n_subthreshold_rmse_mV": n_sub}
+
+
 def build_metrics(data: ReportData) -> dict[str, Any]:
     """The metrics.json content as a Python dict (NaN still NaN; see :func:`to_jsonable`)."""
     per = [protocol_metrics(p) for p in data.heldout]
@@ -195,6 +305,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
     if perturbed is not None:
         heldout["full_cell_perturbed"] = perturbed
         heldout["reproducible"] = _reproducible_summary(per, perturbed)
+    heldout["fluctuating"] = fluctuating_summary(per, perturbed)
     base = [p["baseline"] for p in per if "baseline" in p]
     jax_runs = [p["jax_vs_neuron"] for p in per if "jax_vs_neuron" in p]
     jax_summary: dict[str, Any] | None = None
@@ -218,6 +329,15 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "repeats": s.repeats,
     }
     fi = data.fi_curve
+    fi_dict = None if fi is None else {
+        "amplitudes_nA": fi.amplitudes_nA,
+        "rate_full_hz": fi.rate_full_hz,
+        "rate_reduced_hz": fi.rate_reduced_hz,
+        "rate_baseline_hz": fi.rate_baseline_hz,
+        "latency_full_ms": fi.latency_full_ms,
+        "latency_reduced_ms": fi.latency_reduced_ms,
+    }
+    heldout["steps"] = steps_summary(per, fi_dict)
     lc = data.learned_curves
     tr = data.training
     return {
@@ -241,14 +361,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "synaptic_check": data.synaptic_check,
         "holds": data.holds,
         "speed": speed,
-        "fi_curve": None
-        if fi is None
-        else {
-            "amplitudes_nA": fi.amplitudes_nA,
-            "rate_full_hz": fi.rate_full_hz,
-            "rate_reduced_hz": fi.rate_reduced_hz,
-            "rate_baseline_hz": fi.rate_baseline_hz,
-        },
+        "fi_curve": fi_dict,
         "learned_curves": None
         if lc is None
         else {

@@ -160,3 +160,38 @@ def synaptic_check(spec, export_dir, rheobase_nA: float, v_rest_mV: float,
                            "stuck": stuck_depolarised(lf, lr)})
     return {"drive": shared, "conditions": conditions,
             "n_stuck": sum(c["stuck"] for c in conditions)}
+
+
+# The held-out fluctuating input of this kind (reducer.protocols.default_protocols holds the
+# current-clamp ones): a drive between the synaptic benchmark's 1.5 and 3.5 x rheobase, with
+# an event seed no training set (101-102), check or benchmark (0-1) uses.
+HELDOUT_DRIVE = 2.5
+HELDOUT_SEED = 201
+HELDOUT_NAME = "test_syn_2.5R"
+
+
+def heldout_synaptic(spec, export_dirs: dict[str, str], rheobase_nA: float, v_rest_mV: float,
+                     offsets_pA: list[float], settle_ms: float = 500.0,
+                     dur_ms: float = 1000.0) -> dict[str, Any] | None:
+    """The held-out somatic synaptic drive (:data:`HELDOUT_DRIVE` x rheobase, event seed
+    :data:`HELDOUT_SEED`) on the full cell, on the full cell with each ±offset added (its own
+    reliability under this input) and on every export, in a fresh NEURON process.
+
+    Returns {"name", "drive" (SynapticDrive fields), "dt_ms", "full": v, "full_perturbed":
+    {offset_pA: v}, "exports": {label: v}}, or None (with the reason under "skipped" in a
+    dict) where the drive cannot be set up for this cell.
+    """
+    from reducer.isolated import run_isolated
+
+    plan = SynapticDrive(drive=HELDOUT_DRIVE, seed=HELDOUT_SEED, delay_ms=50.0, dur_ms=dur_ms)
+    try:
+        plan.weights_uS(rheobase_nA, v_rest_mV)
+    except ValueError as exc:
+        return {"name": HELDOUT_NAME, "skipped": str(exc)}
+    res = run_isolated("reducer.validate.synaptic:synaptic_worker", spec=spec,
+                       export_dirs={k: str(v) for k, v in export_dirs.items()},
+                       drives=[plan.to_dict()], rheobase_nA=rheobase_nA, v_rest_mV=v_rest_mV,
+                       offsets_pA=list(offsets_pA), settle_ms=settle_ms)
+    r = res["drives"][0]
+    return {"name": HELDOUT_NAME, "drive": plan.to_dict(), "dt_ms": res["dt_ms"],
+            "full": r["full"], "full_perturbed": r["full_perturbed"], "exports": r["exports"]}
