@@ -109,6 +109,10 @@ def test_outputs_and_metrics(run_dir):
     assert st["n_steps"] == 1 + len(m["fi_curve"]["amplitudes_nA"])
     assert st["max_abs_rate_rel_error"] < 0.2 and st["max_abs_latency_error_ms"] < 3.0
     assert st["max_abs_rest_error_mV"] < 1.0
+    assert st["fi"]["n_steps"] == len(m["fi_curve"]["amplitudes_nA"])
+    assert st["heldout_steps"]["n_steps"] == 1
+    # the full cell's own tolerance on the held-out step, from its ±offset runs
+    assert np.isfinite(st["per_step"][0]["own_latency_shift_ms"] or np.nan)
     assert "Headline: fluctuating inputs and steps" in html
 
 

@@ -462,11 +462,12 @@ def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
         v_full_mV=_trace(ou_ref), v_reduced_mV=_trace(ou_red), stim_window_ms=(20.0, 380.0),
         v_full_perturbed_mV={2.0: _trace(own_plus), -2.0: _trace(own_minus)})
     step_ref, step_red = [112.0, 122.0, 142.0, 182.0], [113.0, 124.0, 146.0, 190.0, 260.0]
+    step_own_plus = [112.5, 122.0, 142.0, 182.0, 280.0]  # +2 pA: one spike more, 0.5 ms later
     step = HeldoutProtocol(
         name="step", kind="step", regime="held out", t_ms=T, i_stim_nA=np.zeros_like(T),
         v_full_mV=_trace(step_ref, rest_mV=-70.0), v_reduced_mV=_trace(step_red, rest_mV=-69.5),
         stim_window_ms=(100.0, 300.0),
-        v_full_perturbed_mV={2.0: _trace(step_ref, -70.0), -2.0: _trace(step_ref, -70.0)})
+        v_full_perturbed_mV={2.0: _trace(step_own_plus, -70.0), -2.0: _trace(step_ref, -70.0)})
     fi = FICurve([0.2, 0.4], [10.0, 20.0], [11.0, 19.0], latency_full_ms=[30.0, 10.0],
                  latency_reduced_ms=[33.5, 10.5])
     data = dataclasses.replace(_data(with_extras=False), heldout=[ou, step], fi_curve=fi)
@@ -497,8 +498,20 @@ def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
     assert st["max_abs_rate_rel_error"] == pytest.approx(0.25)  # the step: 25 vs 20 Hz
     assert st["max_abs_latency_error_ms"] == pytest.approx(3.5)  # the 0.2-nA f-I step
     assert st["max_abs_rest_error_mV"] == pytest.approx(0.5)
+    # The full cell's own tolerance on the step (the larger of the two signs) ...
+    assert row["own_rate_rel_change"] == pytest.approx(0.25)
+    assert row["own_latency_shift_ms"] == pytest.approx(0.5)
+    # ... and the f-I steps apart from the held-out ones.
+    assert st["fi"]["n_steps"] == 2 and st["heldout_steps"]["n_steps"] == 1
+    assert st["fi"]["max_abs_rate_rel_error"] == pytest.approx(0.1)
+    assert st["fi"]["max_abs_latency_error_ms"] == pytest.approx(3.5)
+    assert st["heldout_steps"]["max_abs_rate_rel_error"] == pytest.approx(0.25)
+    assert st["heldout_steps"]["max_abs_latency_error_ms"] == pytest.approx(1.0)
+    assert st["heldout_steps"]["max_own_rate_rel_change"] == pytest.approx(0.25)
 
     page = html_path.read_text()
     head = page[page.index("<h2>Headline"):page.index("<h2>Summary over every")]
     assert f"{g:.3f}" in head and f"{own:.3f}" in head and f"{g / own:.3f}" in head
     assert "25.0 %" in head and "3.50 ms" in head and "0.50 mV" in head
+    assert "own rate change" in head and "0.50 ms" in head
+    assert "largest error, f–I steps" in head and "largest error, held-out steps" in head

@@ -232,10 +232,16 @@ def _print_summary(m: dict[str, Any]) -> None:
                f"cell's own: {f(fl.get('normalised_gamma_4ms'))} / "
                f"{f(fl.get('normalised_gamma_2ms'))}" if intr else ""))
     if st.get("n_steps"):
-        rate = st.get("max_abs_rate_rel_error")
-        log(f"steps ({st['n_steps']}, with the f-I steps): largest rate error "
-            f"{f(None if rate is None else 100 * rate, 1)} %, first-spike latency "
-            f"{f(st.get('max_abs_latency_error_ms'), 2)} ms, rest "
+        def pct(x):
+            return f(None if x is None else 100 * x, 1)
+        fi_, hs = st.get("fi") or {}, st.get("heldout_steps") or {}
+        log(f"steps: f-I ({fi_.get('n_steps', 0)}) largest rate error "
+            f"{pct(fi_.get('max_abs_rate_rel_error'))} %, first-spike latency "
+            f"{f(fi_.get('max_abs_latency_error_ms'), 2)} ms; held-out steps "
+            f"({hs.get('n_steps', 0)}) rate {pct(hs.get('max_abs_rate_rel_error'))} % (the "
+            f"full cell's own {pct(hs.get('max_own_rate_rel_change'))} %), latency "
+            f"{f(hs.get('max_abs_latency_error_ms'), 2)} ms (own "
+            f"{f(hs.get('max_own_latency_shift_ms'), 2)} ms); rest "
             f"{f(st.get('max_abs_rest_error_mV'), 2)} mV; subthreshold RMSE "
             f"{f(st.get('subthreshold_rmse_mV'), 2)} mV")
     log("held-out, every protocol (reduced cell in NEURON vs full cell):")

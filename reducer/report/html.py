@@ -111,6 +111,13 @@ def _pct(x: Any) -> float | None:
     return None if x is None else 100.0 * float(x)
 
 
+def _own(x: Any, unit: str) -> str:
+    """A full-cell tolerance cell: a percentage (``unit`` "%") or ms; blank where undefined."""
+    if x is None or not math.isfinite(float(x)):
+        return ""
+    return f"{fmt(_pct(x), 1)} %" if unit == "%" else f"{fmt(x, 2)} ms"
+
+
 def _headline_html(metrics: dict[str, Any]) -> str:
     """Fluctuating inputs judged by Γ beside the full cell's own reliability; steps judged by
     rate, latency, ISI statistics, subthreshold RMSE and rest."""
@@ -142,19 +149,32 @@ def _headline_html(metrics: dict[str, Any]) -> str:
             "full cell is under this perturbation.</p>" if intr else "")
     if st and st["n_steps"]:
         rows = [[html.escape(r["name"]), fmt(r["rate_full_hz"], 1), fmt(r["rate_reduced_hz"], 1),
+                 _own(r.get("own_rate_rel_change"), "%"),
                  fmt(r.get("latency_full_ms"), 2), fmt(r.get("latency_reduced_ms"), 2),
+                 _own(r.get("own_latency_shift_ms"), "ms"),
                  fmt(r.get("isi_cv_full"), 2), fmt(r.get("isi_cv_reduced"), 2),
                  fmt(r.get("adaptation_full"), 3), fmt(r.get("adaptation_reduced"), 3),
                  fmt(r.get("rest_full_mV"), 2), fmt(r.get("rest_reduced_mV"), 2),
                  fmt(r.get("subthreshold_rmse_mV"), 2)] for r in st["per_step"]]
-        rows.append(["<b>largest error</b>",
-                     "", f"<b>{fmt(_pct(st['max_abs_rate_rel_error']), 1)} %</b>", "",
-                     f"<b>{fmt(st['max_abs_latency_error_ms'], 2)} ms</b>", "",
+        for key, label in (("fi", "f–I steps"), ("heldout_steps", "held-out steps")):
+            g = st.get(key)
+            if not g or not g["n_steps"]:
+                continue
+            rows.append([f"<b>largest error, {label}</b>", "",
+                         f"<b>{fmt(_pct(g['max_abs_rate_rel_error']), 1)} %</b>",
+                         _own(g.get("max_own_rate_rel_change"), "%"), "",
+                         f"<b>{fmt(g['max_abs_latency_error_ms'], 2)} ms</b>",
+                         _own(g.get("max_own_latency_shift_ms"), "ms")] + [""] * 7)
+        rows.append(["<b>largest error, all steps</b>",
+                     "", f"<b>{fmt(_pct(st['max_abs_rate_rel_error']), 1)} %</b>", "", "",
+                     f"<b>{fmt(st['max_abs_latency_error_ms'], 2)} ms</b>", "", "",
                      fmt(st["max_abs_isi_cv_error"], 2), "",
                      fmt(st["max_abs_adaptation_error"], 3), "",
                      f"<b>{fmt(st['max_abs_rest_error_mV'], 2)} mV</b>",
                      f"<b>{fmt(st['subthreshold_rmse_mV'], 2)}</b> (mean)"])
-        header = ["step", "rate full (Hz)", "reduced", "latency full (ms)", "reduced",
+        own = perturbation_label(fl["intrinsic"]) if fl and fl.get("intrinsic") else "±1 %"
+        header = ["step", "rate full (Hz)", "reduced", f"full cell's own rate change ({own})",
+                  "latency full (ms)", "reduced", "full cell's own latency shift (ms)",
                   "ISI CV full", "reduced", "adaptation full", "reduced", "rest full (mV)",
                   "reduced", "subthreshold RMSE (mV)"]
         parts.append(_table(header, rows))
@@ -162,7 +182,10 @@ def _headline_html(metrics: dict[str, Any]) -> str:
                      "firing rate, first-spike latency, ISI CV, adaptation index (mean of "
                      "(ISI<sub>k+1</sub> − ISI<sub>k</sub>) / (ISI<sub>k+1</sub> + "
                      "ISI<sub>k</sub>)), rest (the 20 ms before the step) and subthreshold "
-                     "RMSE. Their Γ is in the table of all held-out protocols below as a "
+                     "RMSE. The full cell's own columns say how far its rate and latency move "
+                     "when the same small current as above is added: an error of that size is "
+                     "within what the cell itself keeps (a near-threshold step can gain or lose "
+                     "a spike). Their Γ is in the table of all held-out protocols below as a "
                      "diagnostic: on a steady step the full cell's own spike times drift with "
                      "a fraction of a pA.</p>")
     return "".join(parts)

@@ -122,9 +122,31 @@ def _perturbed_metrics(p: HeldoutProtocol) -> list[dict[str, Any]]:
         runs = [compare_traces(p.t_ms, p.v_full_mV, p.v_full_perturbed_mV[k], p.stim_window_ms)
                 for k in offsets]
         s = summarise(runs)
-        out.append({"offset_pA": size, "offsets_pA": offsets, "gamma_4ms": s["gamma_4ms"],
-                    "gamma_2ms": s["gamma_2ms"], "n_spikes": [r["n_spikes_model"] for r in runs]})
+        entry = {"offset_pA": size, "offsets_pA": offsets, "gamma_4ms": s["gamma_4ms"],
+                 "gamma_2ms": s["gamma_2ms"], "n_spikes": [r["n_spikes_model"] for r in runs]}
+        if p.input_class == "step" and p.stim_window_ms is not None:
+            entry.update(_own_step_tolerance(p, offsets))
+        out.append(entry)
     return out
+
+
+def _own_step_tolerance(p: HeldoutProtocol, offsets: list[float]) -> dict[str, float]:
+    """How far the full cell's own step features move when ±x pA is added: the larger of
+    the signs' rate change (relative, NaN where the full cell does not fire) and first-spike
+    latency shift. A reduction cannot be held to a rate or latency the cell itself does not
+    keep under a 1 %-of-rheobase change."""
+    full = step_features(p.t_ms, p.v_full_mV, p.stim_window_ms)
+    rate, lat = [], []
+    for k in offsets:
+        f = step_features(p.t_ms, p.v_full_perturbed_mV[k], p.stim_window_ms)
+        rate.append(abs(_rel_error(full["rate_hz"], f["rate_hz"])))
+        lat.append(abs(f["latency_ms"] - full["latency_ms"]))
+
+    def largest(v: list[float]) -> float:
+        v = [x for x in v if math.isfinite(x)]
+        return max(v) if v else float("nan")
+
+    return {"rate_rel_change": largest(rate), "latency_shift_ms": largest(lat)}
 
 
 def _perturbed_summary(per: list[dict[str, Any]], rheobase_nA: float | None = None
@@ -248,18 +270,28 @@ def _rel_error(full: float, model: float) -> float:
     return (model - full) / full if full > 0 else float("nan")
 
 
-def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None) -> dict[str, Any]:
+def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
+                  perturbed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What the steps (held-out steps and the f–I steps) are judged by, full vs reduced:
     firing rate (relative error where the full cell fires), first-spike latency, ISI CV,
     adaptation index, subthreshold RMSE and rest. ``max_abs_*`` are over every step where
-    both cells define the number; the f–I steps add their rates and latencies."""
+    both cells define the number; the f–I steps add their rates and latencies. ``fi`` and
+    ``heldout_steps`` give the largest rate and latency errors of each group apart; a
+    held-out step row also carries the full cell's own tolerance (``own_rate_rel_change``,
+    ``own_latency_shift_ms``: how far its rate and latency move with ± about 1 % of the
+    rheobase added, :func:`_intrinsic_size`)."""
+    size = _intrinsic_size(perturbed)
     rows = []
     for p in per:
         sf = p.get("step_features")
         if not sf:
             continue
         f, r = sf["full"], sf["reduced"]
-        rows.append({"name": p["name"], "rate_full_hz": f["rate_hz"],
+        own = perturbed_by_size(p).get(size["offset_pA"], {}) if size else {}
+        rows.append({"name": p["name"], "group": "heldout",
+                     "own_rate_rel_change": own.get("rate_rel_change", float("nan")),
+                     "own_latency_shift_ms": own.get("latency_shift_ms", float("nan")),
+                     "rate_full_hz": f["rate_hz"],
                      "rate_reduced_hz": r["rate_hz"],
                      "rate_rel_error": _rel_error(f["rate_hz"], r["rate_hz"]),
                      "latency_full_ms": f["latency_ms"], "latency_reduced_ms": r["latency_ms"],
@@ -274,7 +306,7 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None) -> dict[
         rf, rr = float(fi["rate_full_hz"][k]), float(fi["rate_reduced_hz"][k])
         lat = [fi.get(key) for key in ("latency_full_ms", "latency_reduced_ms")]
         lat = [float("nan") if x is None else float(x[k]) for x in lat]
-        rows.append({"name": f"f-I {float(a):.3g} nA", "rate_full_hz": rf,
+        rows.append({"name": f"f-I {float(a):.3g} nA", "group": "fi", "rate_full_hz": rf,
                      "rate_reduced_hz": rr, "rate_rel_error": _rel_error(rf, rr),
                      "latency_full_ms": lat[0], "latency_reduced_ms": lat[1]})
 
@@ -282,12 +314,25 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None) -> dict[
         v = [abs(x) for x in values if x is not None and math.isfinite(x)]
         return max(v) if v else float("nan")
 
-    def diffs(a: str, b: str) -> list[float]:
-        return [r[b] - r[a] for r in rows if a in r and b in r]
+    def diffs(a: str, b: str, group: str | None = None) -> list[float]:
+        return [r[b] - r[a] for r in rows if a in r and b in r
+                and (group is None or r["group"] == group)]
+
+    def group_summary(group: str) -> dict[str, Any]:
+        g = [r for r in rows if r["group"] == group]
+        out = {"n_steps": len(g),
+               "max_abs_rate_rel_error": largest(r["rate_rel_error"] for r in g),
+               "max_abs_latency_error_ms": largest(diffs("latency_full_ms",
+                                                         "latency_reduced_ms", group))}
+        if group == "heldout":
+            out["max_own_rate_rel_change"] = largest(r["own_rate_rel_change"] for r in g)
+            out["max_own_latency_shift_ms"] = largest(r["own_latency_shift_ms"] for r in g)
+        return out
 
     sub, n_sub = nanmean_over([r for r in rows if "subthreshold_rmse_mV" in r],
                               "subthreshold_rmse_mV")
     return {"per_step": rows, "n_steps": len(rows),
+            "fi": group_summary("fi"), "heldout_steps": group_summary("heldout"),
             "max_abs_rate_rel_error": largest(r["rate_rel_error"] for r in rows),
             "max_abs_latency_error_ms": largest(diffs("latency_full_ms", "latency_reduced_ms")),
             "max_abs_isi_cv_error": largest(diffs("isi_cv_full", "isi_cv_reduced")),
@@ -337,7 +382,7 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "latency_full_ms": fi.latency_full_ms,
         "latency_reduced_ms": fi.latency_reduced_ms,
     }
-    heldout["steps"] = steps_summary(per, fi_dict)
+    heldout["steps"] = steps_summary(per, fi_dict, perturbed)
     lc = data.learned_curves
     tr = data.training
     return {
