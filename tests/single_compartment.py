@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mod_export.compile import find_nrnivmodl
 from reducer.metrics import spike_times  # noqa: F401  (re-exported for the tests)
 from tests.mod_corpus.recipe import build_recipe_soma
 
@@ -38,7 +39,7 @@ def compile_mods(mod_files: list[Path]) -> Path | None:
                                 else _mk(root.parent)))
     for f in mod_files:
         shutil.copy(f, tmp / f.name)
-    proc = subprocess.run(["nrnivmodl", "."], cwd=tmp, capture_output=True, text=True)
+    proc = subprocess.run([find_nrnivmodl(), "."], cwd=tmp, capture_output=True, text=True)
     built = tmp / "x86_64" / "libnrnmech.so"
     if proc.returncode != 0 or not built.exists():
         raise RuntimeError(f"nrnivmodl failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from mod_export.compile import find_nrnivmodl
+
 CORPUS_DIR = Path(__file__).resolve().parent
 CORPUS_JSON = CORPUS_DIR / "corpus.json"
 SPIKE_THRESHOLD_MV = -20.0
@@ -66,7 +68,7 @@ def compile_corpus(build_dir: str | Path, mod_dir: str | Path = CORPUS_DIR,
     build.mkdir(parents=True, exist_ok=True)
     for mod in sorted(Path(mod_dir).glob("*.mod")):
         shutil.copy2(mod, build / mod.name)
-    proc = subprocess.run(["nrnivmodl", "."], cwd=build, capture_output=True, text=True,
+    proc = subprocess.run([find_nrnivmodl(), "."], cwd=build, capture_output=True, text=True,
                           timeout=timeout_s)
     libs = sorted(build.glob("*/libnrnmech.so")) + sorted(build.glob("*/.libs/libnrnmech.so"))
     if proc.returncode != 0 or not libs:
