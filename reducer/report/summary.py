@@ -118,35 +118,38 @@ def _perturbed_metrics(p: HeldoutProtocol) -> list[dict[str, Any]]:
     for k in sorted(p.v_full_perturbed_mV):
         by_size.setdefault(abs(k), []).append(k)
     out = []
+    is_step = p.input_class == "step" and p.stim_window_ms is not None
+    full = step_features(p.t_ms, p.v_full_mV, p.stim_window_ms) if is_step else None
     for size, offsets in sorted(by_size.items()):
         runs = [compare_traces(p.t_ms, p.v_full_mV, p.v_full_perturbed_mV[k], p.stim_window_ms)
                 for k in offsets]
         s = summarise(runs)
         entry = {"offset_pA": size, "offsets_pA": offsets, "gamma_4ms": s["gamma_4ms"],
                  "gamma_2ms": s["gamma_2ms"], "n_spikes": [r["n_spikes_model"] for r in runs]}
-        if p.input_class == "step" and p.stim_window_ms is not None:
-            entry.update(_own_step_tolerance(p, offsets))
+        if full is not None:
+            entry.update(_own_step_tolerance(p, full, offsets))
         out.append(entry)
     return out
 
 
-def _own_step_tolerance(p: HeldoutProtocol, offsets: list[float]) -> dict[str, float]:
+def _largest_abs(values) -> float:
+    """Largest |x| over the finite values (None and NaN skipped); NaN if there are none."""
+    v = [abs(x) for x in values if x is not None and math.isfinite(x)]
+    return max(v) if v else float("nan")
+
+
+def _own_step_tolerance(p: HeldoutProtocol, full: dict[str, Any], offsets: list[float]
+                        ) -> dict[str, float]:
     """How far the full cell's own step features move when ±x pA is added: the larger of
     the signs' rate change (relative, NaN where the full cell does not fire) and first-spike
     latency shift. A reduction cannot be held to a rate or latency the cell itself does not
-    keep under a 1 %-of-rheobase change."""
-    full = step_features(p.t_ms, p.v_full_mV, p.stim_window_ms)
-    rate, lat = [], []
-    for k in offsets:
-        f = step_features(p.t_ms, p.v_full_perturbed_mV[k], p.stim_window_ms)
-        rate.append(abs(_rel_error(full["rate_hz"], f["rate_hz"])))
-        lat.append(abs(f["latency_ms"] - full["latency_ms"]))
-
-    def largest(v: list[float]) -> float:
-        v = [x for x in v if math.isfinite(x)]
-        return max(v) if v else float("nan")
-
-    return {"rate_rel_change": largest(rate), "latency_shift_ms": largest(lat)}
+    keep under a 1 %-of-rheobase change. ``full``: the unperturbed trace's step features."""
+    feats = [step_features(p.t_ms, p.v_full_perturbed_mV[k], p.stim_window_ms)
+             for k in offsets]
+    return {"rate_rel_change": _largest_abs(_rel_error(full["rate_hz"], f["rate_hz"])
+                                            for f in feats),
+            "latency_shift_ms": _largest_abs(f["latency_ms"] - full["latency_ms"]
+                                             for f in feats)}
 
 
 def _perturbed_summary(per: list[dict[str, Any]], rheobase_nA: float | None = None
@@ -310,9 +313,7 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
                      "rate_reduced_hz": rr, "rate_rel_error": _rel_error(rf, rr),
                      "latency_full_ms": lat[0], "latency_reduced_ms": lat[1]})
 
-    def largest(values) -> float:
-        v = [abs(x) for x in values if x is not None and math.isfinite(x)]
-        return max(v) if v else float("nan")
+    largest = _largest_abs
 
     def diffs(a: str, b: str, group: str | None = None) -> list[float]:
         return [r[b] - r[a] for r in rows if a in r and b in r
