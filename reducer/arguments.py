@@ -51,9 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--v-init", type=float, dest="v_init_mV", help="initial voltage in mV")
     p.add_argument("--dt", type=float, dest="dt_ms", help="fixed time step in ms (default 0.025)")
     p.add_argument("--seed", type=int, default=0, help="random seed (training, windows)")
-    p.add_argument("--starts", type=int, default=1,
+    p.add_argument("--starts", type=int, default=3,
                    help="train this many seeds (--seed, --seed + 1, ...) and keep the one with "
-                        "the best validation score; each start costs one training stage's time")
+                        "the best validation score; each start costs one training stage's time "
+                        "(on CA1 n120 about 2.5 min; 1 = the seed alone)")
     p.add_argument("--protocols", choices=["default", "default+synaptic", "small",
                                            "small+synaptic"], default="default",
                    help="stimulus set: 'small' is a short set for smoke tests; '+synaptic' adds "
@@ -87,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open-loop learning rate")
     p.add_argument("--lr-closed", type=float, default=d.closed_loop_lr,
                    help="closed-loop learning rate")
+    p.add_argument("--step-weight", type=float, default=d.step_weight,
+                   help="open-loop weight of the samples inside the depolarising training "
+                        "steps, relative to the rest: near threshold a step's spike times "
+                        "hang on a few pA during each slow approach (1 = uniform)")
     p.add_argument("--window-ms", type=float, default=d.window_ms,
                    help="closed-loop training window length")
     p.add_argument("--use-table", action="store_true",

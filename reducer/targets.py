@@ -427,6 +427,12 @@ def sensitivity_path(out_dir: Path, protocol_name: str, offset_pA: float) -> Pat
     return Path(out_dir) / "sensitivity" / f"{protocol_name}__{sign}{abs(offset_pA):g}pA.npz"
 
 
+def sensitivity_protocols(protocols: ProtocolSet) -> list[Protocol]:
+    """The protocols the full cell is run on again with small offsets: the held-out ones and
+    the f-I steps."""
+    return list(protocols.test) + list(protocols.fi_steps)
+
+
 def sensitivity_jobs(protocols: Sequence[Protocol], sizes_pA: Sequence[float],
                      out_dir: Path) -> list[dict[str, Any]]:
     """Jobs for :func:`simulate_protocols_worker`: each protocol with +x and -x pA added to its
@@ -494,8 +500,8 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
     """Simulate every protocol of every split with the full cell, in ``n_workers`` processes.
 
     For each size x in ``sensitivity_pA`` (one number or several, each > 0) every held-out
-    (test) protocol is also run with a constant ±x pA added to its stimulus (split
-    "sensitivity"): how far the full cell's own spike times move for a tiny change of input
+    (test) protocol and every f-I step is also run with a constant ±x pA added to its stimulus
+    (split "sensitivity"): how far the full cell's own spike times move for a tiny change of input
     tells which held-out Γ values are attainable (near threshold, 1 pA can move a spike by
     more than Δ; on a long step at high rate, 2 pA shift the last spikes by half a period).
 
@@ -513,7 +519,7 @@ def generate_targets(spec, protocols: ProtocolSet, out_dir: Path, dt_ms: float |
             jobs.append({"protocol": p.to_dict(), "path": str(path)})
     sizes_pA = sensitivity_sizes_pA(sensitivity_pA)
     if sizes_pA:
-        more = sensitivity_jobs(protocols.test, sizes_pA, out_dir)
+        more = sensitivity_jobs(sensitivity_protocols(protocols), sizes_pA, out_dir)
         splits["sensitivity"] = [Path(j["path"]) for j in more]
         jobs += more
     results = simulate_jobs(spec, jobs, dt_ms, settle_ms, n_workers, describe=True)

@@ -20,7 +20,7 @@ from reducer.batch import ManifestError, load_manifest, run_batch
 
 # The smallest run that goes through every stage (as the end-to-end test's budget).
 TINY = {"protocols": "small", "open-loop-steps": 30, "epochs": 1, "steps-per-epoch": 3,
-        "timing-repeats": 1}
+        "timing-repeats": 1, "starts": 1}
 
 NO_SOMA_HOC = "create dend\ndend { L = 200 diam = 2 insert pas }\n"
 

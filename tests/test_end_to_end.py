@@ -15,7 +15,7 @@ from reducer.isolated import run_isolated
 from tests.conftest import ROOT
 
 FAST = ["--protocols", "small", "--open-loop-steps", "30", "--epochs", "1",
-        "--steps-per-epoch", "3", "--timing-repeats", "1"]
+        "--steps-per-epoch", "3", "--timing-repeats", "1", "--starts", "1"]
 
 
 def reduce_cell(*args, cwd):
@@ -113,6 +113,12 @@ def test_outputs_and_metrics(run_dir):
     assert st["heldout_steps"]["n_steps"] == 1
     # the full cell's own tolerance on the held-out step, from its ±offset runs
     assert np.isfinite(st["per_step"][0]["own_latency_shift_ms"] or np.nan)
+    # ... and on the f-I steps (their own sensitivity runs), where the full cell fires
+    fi_rows = [r for r in st["per_step"] if r["group"] == "fi"]
+    assert len(fi_rows) == len(m["fi_curve"]["own_latency_shift_ms"])
+    assert all(np.isfinite(r["own_latency_shift_ms"] or np.nan) for r in fi_rows
+               if r["rate_full_hz"] > 0)
+    assert any(r["rate_full_hz"] > 0 for r in fi_rows)
     assert "Headline: fluctuating inputs and steps" in html
 
 
@@ -410,7 +416,7 @@ def test_holds_auto_trains_again_with_the_holds_when_the_first_model_locks(tmp_p
 
     monkeypatch.setattr(P, "holds_needed", locked)
     spec = load_cell_spec(ROOT / "models" / "ball_and_stick")
-    opts = P.RunOptions(protocol_scale="small", sensitivity=(), holds="auto",
+    opts = P.RunOptions(protocol_scale="small", sensitivity=(), holds="auto", starts=1,
                         timing_repeats_full=1, timing_repeats_reduced=1,
                         train=TrainConfig(open_loop_steps=30, closed_loop_epochs=1,
                                           closed_loop_steps_per_epoch=3))

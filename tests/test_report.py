@@ -469,7 +469,8 @@ def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
         stim_window_ms=(100.0, 300.0),
         v_full_perturbed_mV={2.0: _trace(step_own_plus, -70.0), -2.0: _trace(step_ref, -70.0)})
     fi = FICurve([0.2, 0.4], [10.0, 20.0], [11.0, 19.0], latency_full_ms=[30.0, 10.0],
-                 latency_reduced_ms=[33.5, 10.5])
+                 latency_reduced_ms=[33.5, 10.5], own_rate_rel_change=[0.2, np.nan],
+                 own_latency_shift_ms=[2.5, 0.1])
     data = dataclasses.replace(_data(with_extras=False), heldout=[ou, step], fi_curve=fi)
     _, html_path = write_report(tmp_path, data)
     h = json.loads((tmp_path / "metrics.json").read_text())["heldout"]
@@ -508,6 +509,10 @@ def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
     assert st["heldout_steps"]["max_abs_rate_rel_error"] == pytest.approx(0.25)
     assert st["heldout_steps"]["max_abs_latency_error_ms"] == pytest.approx(1.0)
     assert st["heldout_steps"]["max_own_rate_rel_change"] == pytest.approx(0.25)
+    # the f-I steps' own tolerance, where the run measured it (NaN skipped)
+    assert st["per_step"][1]["own_rate_rel_change"] == pytest.approx(0.2)
+    assert st["fi"]["max_own_rate_rel_change"] == pytest.approx(0.2)
+    assert st["fi"]["max_own_latency_shift_ms"] == pytest.approx(2.5)
 
     page = html_path.read_text()
     head = page[page.index("<h2>Headline"):page.index("<h2>Summary over every")]

@@ -182,16 +182,16 @@ def test_generate_targets_writes_and_resumes(tmp_path):
 
 
 def test_sensitivity_runs_add_a_constant_current(tmp_path):
-    """The held-out protocols are run again with ±x pA added, for each size x; files are kept
-    apart and resume."""
+    """The held-out protocols and the f-I steps are run again with ±x pA added, for each size
+    x; files are kept apart and resume."""
     spec = load_cell_spec(MODELS / "ball_and_stick")
     ps = default_protocols(0.1, scale="small")
     sizes = (5.0, 2.0, 0.0)  # unsorted, and a 0 that means nothing
     res = generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=2, sensitivity_pA=sizes)
     sens = res["splits"]["sensitivity"]
-    assert len(sens) == 4 * len(ps.test)
+    assert len(sens) == 4 * (len(ps.test) + len(ps.fi_steps))
     assert {p.parent.name for p in sens} == {"sensitivity"}
-    test = Dataset.load(res["splits"]["test"])
+    test = Dataset.load(res["splits"]["test"] + res["splits"]["fi"])
     plain = dict(zip(test.names, test.traces, strict=True))
     ds = Dataset.load(sens)
     offsets = set()
@@ -204,7 +204,8 @@ def test_sensitivity_runs_add_a_constant_current(tmp_path):
         # a 2 pA change moves the voltage, but only a little
         dv = tr["v_soma_mV"] - plain[name]["v_soma_mV"]
         assert np.max(np.abs(dv[1:200])) > 1e-4
-    assert offsets == {(p.name, s) for p in ps.test for s in (0.002, -0.002, 0.005, -0.005)}
+    assert offsets == {(p.name, s) for p in ps.test + ps.fi_steps
+                       for s in (0.002, -0.002, 0.005, -0.005)}
     mtimes = [p.stat().st_mtime_ns for p in sens]
     generate_targets(spec, ps, tmp_path, settle_ms=100.0, n_workers=1, sensitivity_pA=sizes)
     assert [p.stat().st_mtime_ns for p in sens] == mtimes

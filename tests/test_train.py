@@ -190,6 +190,29 @@ def test_held_samples_get_the_hold_weight(data):
     np.testing.assert_array_equal(out[others], w[others])
 
 
+def test_step_weight_covers_the_depolarising_free_steps(data):
+    """From each depolarising step's onset to its end; hyperpolarising, noise and held
+    protocols keep their weights (sample k + 1 follows step k)."""
+    ds = data["train"]
+    spans = dict(zip(ds.names, losses.step_spans(ds, DT_MS), strict=True))
+    k = ds.names.index("train_step_1.6R")
+    p = Protocol.from_dict(ds.meta[k]["protocol"])
+    a, b = spans["train_step_1.6R"]
+    assert (a, b) == (round(p.params["delay_ms"] / DT_MS),
+                      round((p.params["delay_ms"] + p.params["dur_ms"]) / DT_MS))
+    assert spans["train_step_-1R"] is None and spans["train_ou"] is None
+    assert spans["train_hold_1.6R"] is None
+    pd = pad_dataset(ds)
+    w = np.asarray(pd.mask[:, 1:], dtype=float)
+    out = np.asarray(losses.weight_steps(jnp.asarray(w), ds, DT_MS, 5.0))
+    np.testing.assert_array_equal(out[k, a - 1: b - 1], 5.0 * w[k, a - 1: b - 1])
+    np.testing.assert_array_equal(out[k, : a - 1], w[k, : a - 1])
+    np.testing.assert_array_equal(out[k, b - 1:], w[k, b - 1:])
+    others = [j for j in range(len(ds.names)) if j != k]
+    np.testing.assert_array_equal(out[others], w[others])
+    assert losses.weight_steps(w, ds, DT_MS, 1.0) is w
+
+
 def test_selection_counts_spikes_in_the_stimulus_window_like_the_report(data):
     pd = pad_dataset(data["val"])
     ev = evaluate.closed_loop_metrics(_cell(data, gates.init_mixed(SMALL)), pd, DT_MS)
@@ -203,6 +226,31 @@ def test_selection_counts_spikes_in_the_stimulus_window_like_the_report(data):
         assert r["rate_ref_hz"] == pytest.approx(r["n_spikes_ref"] / ((t1 - t0) * 1e-3))
         spiking += r["n_spikes_ref"] > 0
     assert spiking
+
+
+def test_first_spike_error_and_its_cost_in_the_selection_score():
+    t = np.arange(0.0, 100.0, 0.025)
+
+    def trace(*spikes_ms):
+        v = np.full(t.size, -70.0)
+        for s in spikes_ms:
+            v[(t >= s) & (t < s + 1.0)] = 20.0
+        return v
+
+    ref = trace(30.0, 60.0)
+    assert evaluate.first_spike_error_ms(t, ref, trace(33.0, 60.0)) == pytest.approx(3.0)
+    # inside the stimulus window only; capped; one-sided misses cost the cap; none: NaN
+    assert evaluate.first_spike_error_ms(t, ref, trace(5.0, 31.0), (20.0, 90.0)) == \
+        pytest.approx(1.0)
+    assert evaluate.first_spike_error_ms(t, ref, trace(55.0)) == evaluate.FIRST_SPIKE_CAP_MS
+    assert evaluate.first_spike_error_ms(t, ref, trace()) == evaluate.FIRST_SPIKE_CAP_MS
+    assert np.isnan(evaluate.first_spike_error_ms(t, trace(), trace()))
+    base = {"gamma_4ms": 0.8, "subthreshold_rmse_mV": 1.0, "spike_count_rel_error": 0.0}
+    late = {**base, "first_spike_error_ms": 2.0}
+    assert evaluate.selection_score(base) - evaluate.selection_score(late) == pytest.approx(
+        2.0 * evaluate.FIRST_SPIKE_WEIGHT_PER_MS)
+    assert evaluate.selection_score({**base, "first_spike_error_ms": float("nan")}) == \
+        evaluate.selection_score(base)
 
 
 def test_open_loop_loss_falls_and_the_best_validation_candidate_is_kept(data):

@@ -52,6 +52,8 @@ from reducer.report.html import holds_message, set_aside_reason, stuck_message
 from reducer.report.summary import (
     RANGE_MARGIN_MV,
     build_metrics,
+    intrinsic_offset_pA,
+    own_step_tolerance,
     perturbation_label,
     protocol_metrics,
     range_message,
@@ -61,5 +63,6 @@ from reducer.report.write import write_report
 
 __all__ = ["RANGE_MARGIN_MV", "SCHEMA_VERSION", "FICurve", "HeldoutProtocol", "LearnedCurves",
            "Provenance", "ReportData", "SpeedTimings", "TrainingSummary", "build_metrics",
-           "holds_message", "perturbation_label", "protocol_metrics", "range_message",
+           "holds_message", "intrinsic_offset_pA", "own_step_tolerance", "perturbation_label",
+           "protocol_metrics", "range_message",
            "set_aside_reason", "stuck_message", "to_jsonable", "write_report"]

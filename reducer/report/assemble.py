@@ -22,6 +22,8 @@ from reducer.report import (
     SpeedTimings,
     TrainingSummary,
     holds_message,
+    intrinsic_offset_pA,
+    own_step_tolerance,
     perturbation_label,
     range_message,
     stuck_message,
@@ -77,11 +79,19 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
 
     fi = Dataset.load([Path(p) for p in targets["splits"]["fi"]])
     amps, r_full, r_red, r_base, lat_full, lat_red = [], [], [], [], [], []
+    own_rate, own_lat = [], []
+    size = intrinsic_offset_pA([k for runs in perturbed.values() for k in runs],
+                               cal.get("rheobase_nA"))
     for name, tr in zip(fi.names, fi.traces, strict=True):
         p = _by_name(list(ps.fi_steps), name)
         w0, w1 = p.stimulus_window_ms()
         t = tr["t_ms"]
         amps.append(p.params["amp_nA"])
+        runs = [v for k, v in perturbed.get(name, {}).items() if size and abs(k) == size]
+        own = (own_step_tolerance(t, M.step_features(t, tr["v_soma_mV"], (w0, w1)), runs,
+                                  (w0, w1)) if runs else {})
+        own_rate.append(own.get("rate_rel_change", np.nan))
+        own_lat.append(own.get("latency_shift_ms", np.nan))
         s_full, s_red = M.spike_times(t, tr["v_soma_mV"]), M.spike_times(t, red[name]["v_mV"])
         r_full.append(M.firing_rate_hz(s_full, w0, w1))
         r_red.append(M.firing_rate_hz(s_red, w0, w1))
@@ -91,7 +101,7 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
             r_base.append(M.firing_rate_hz(M.spike_times(t, base[name]["v_mV"]), w0, w1))
     fi_curve = FICurve(np.array(amps), np.array(r_full), np.array(r_red),
                        np.array(r_base) if r_base else None, np.array(lat_full),
-                       np.array(lat_red))
+                       np.array(lat_red), np.array(own_rate), np.array(own_lat))
 
     tm = val["timing"]
     speed = SpeedTimings(full_s=tm["full_s"], reduced_s=tm["reduced_s"],

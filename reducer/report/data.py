@@ -167,6 +167,9 @@ class FICurve:
         rate_baseline_hz: optional linear-baseline rates (Hz).
         latency_full_ms, latency_reduced_ms: optional first-spike latencies from the step
             onset (ms; NaN without a spike).
+        own_rate_rel_change, own_latency_shift_ms: optional, the full cell's own tolerance
+            per step: how far its rate (relative) and first-spike latency move with about
+            1 % of the rheobase added or subtracted (NaN where it does not fire).
     """
 
     amplitudes_nA: np.ndarray
@@ -175,6 +178,8 @@ class FICurve:
     rate_baseline_hz: np.ndarray | None = None
     latency_full_ms: np.ndarray | None = None
     latency_reduced_ms: np.ndarray | None = None
+    own_rate_rel_change: np.ndarray | None = None
+    own_latency_shift_ms: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.amplitudes_nA = _vec("fi_curve", "amplitudes_nA", self.amplitudes_nA)
@@ -185,6 +190,10 @@ class FICurve:
         self.latency_full_ms = _opt_vec("fi_curve", "latency_full_ms", self.latency_full_ms, n)
         self.latency_reduced_ms = _opt_vec("fi_curve", "latency_reduced_ms",
                                            self.latency_reduced_ms, n)
+        self.own_rate_rel_change = _opt_vec("fi_curve", "own_rate_rel_change",
+                                            self.own_rate_rel_change, n)
+        self.own_latency_shift_ms = _opt_vec("fi_curve", "own_latency_shift_ms",
+                                             self.own_latency_shift_ms, n)
 
 
 @dataclass

@@ -138,18 +138,24 @@ def _largest_abs(values) -> float:
     return max(v) if v else float("nan")
 
 
-def _own_step_tolerance(p: HeldoutProtocol, full: dict[str, Any], offsets: list[float]
-                        ) -> dict[str, float]:
+def own_step_tolerance(t_ms, full: dict[str, Any], v_perturbed_mV: list,
+                       window_ms: tuple[float, float]) -> dict[str, float]:
     """How far the full cell's own step features move when ±x pA is added: the larger of
     the signs' rate change (relative, NaN where the full cell does not fire) and first-spike
     latency shift. A reduction cannot be held to a rate or latency the cell itself does not
-    keep under a 1 %-of-rheobase change. ``full``: the unperturbed trace's step features."""
-    feats = [step_features(p.t_ms, p.v_full_perturbed_mV[k], p.stim_window_ms)
-             for k in offsets]
+    keep under a 1 %-of-rheobase change. ``full``: the unperturbed trace's step features;
+    ``v_perturbed_mV``: the full cell's traces with +x and -x added."""
+    feats = [step_features(t_ms, v, window_ms) for v in v_perturbed_mV]
     return {"rate_rel_change": _largest_abs(_rel_error(full["rate_hz"], f["rate_hz"])
                                             for f in feats),
             "latency_shift_ms": _largest_abs(f["latency_ms"] - full["latency_ms"]
                                              for f in feats)}
+
+
+def _own_step_tolerance(p: HeldoutProtocol, full: dict[str, Any], offsets: list[float]
+                        ) -> dict[str, float]:
+    return own_step_tolerance(p.t_ms, full, [p.v_full_perturbed_mV[k] for k in offsets],
+                              p.stim_window_ms)
 
 
 def _perturbed_summary(per: list[dict[str, Any]], rheobase_nA: float | None = None
@@ -234,6 +240,18 @@ def _intrinsic_size(perturbed: list[dict[str, Any]] | None) -> dict[str, Any] | 
     return perturbed[-1]
 
 
+def intrinsic_offset_pA(sizes_pA, rheobase_nA: float | None) -> float | None:
+    """Of the sensitivity sizes (pA), the one nearest :data:`INTRINSIC_OFFSET_PCT_RHEOBASE` %
+    of the rheobase, as :func:`_intrinsic_size` picks it (the largest without a rheobase)."""
+    sizes = sorted({abs(float(x)) for x in sizes_pA if x})
+    if not sizes:
+        return None
+    if not rheobase_nA:
+        return sizes[-1]
+    return min(sizes, key=lambda x: abs(math.log(100.0 * x * 1e-3 / rheobase_nA
+                                                 / INTRINSIC_OFFSET_PCT_RHEOBASE)))
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if math.isfinite(a) and math.isfinite(b) and b > 0 else float("nan")
 
@@ -280,9 +298,10 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
     adaptation index, subthreshold RMSE and rest. ``max_abs_*`` are over every step where
     both cells define the number; the f–I steps add their rates and latencies. ``fi`` and
     ``heldout_steps`` give the largest rate and latency errors of each group apart; a
-    held-out step row also carries the full cell's own tolerance (``own_rate_rel_change``,
+    held-out step row, and an f–I row where the run has the f–I steps' sensitivity runs,
+    also carries the full cell's own tolerance (``own_rate_rel_change``,
     ``own_latency_shift_ms``: how far its rate and latency move with ± about 1 % of the
-    rheobase added, :func:`_intrinsic_size`)."""
+    rheobase added, :func:`_intrinsic_size`; NaN where not measured)."""
     size = _intrinsic_size(perturbed)
     rows = []
     for p in per:
@@ -307,9 +326,12 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
     amps = [] if fi is None else list(fi["amplitudes_nA"])
     for k, a in enumerate(amps):
         rf, rr = float(fi["rate_full_hz"][k]), float(fi["rate_reduced_hz"][k])
-        lat = [fi.get(key) for key in ("latency_full_ms", "latency_reduced_ms")]
+        lat = [fi.get(key) for key in ("latency_full_ms", "latency_reduced_ms",
+                                       "own_rate_rel_change", "own_latency_shift_ms")]
         lat = [float("nan") if x is None else float(x[k]) for x in lat]
-        rows.append({"name": f"f-I {float(a):.3g} nA", "group": "fi", "rate_full_hz": rf,
+        rows.append({"name": f"f-I {float(a):.3g} nA", "group": "fi",
+                     "own_rate_rel_change": lat[2], "own_latency_shift_ms": lat[3],
+                     "rate_full_hz": rf,
                      "rate_reduced_hz": rr, "rate_rel_error": _rel_error(rf, rr),
                      "latency_full_ms": lat[0], "latency_reduced_ms": lat[1]})
 
@@ -325,9 +347,8 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
                "max_abs_rate_rel_error": largest(r["rate_rel_error"] for r in g),
                "max_abs_latency_error_ms": largest(diffs("latency_full_ms",
                                                          "latency_reduced_ms", group))}
-        if group == "heldout":
-            out["max_own_rate_rel_change"] = largest(r["own_rate_rel_change"] for r in g)
-            out["max_own_latency_shift_ms"] = largest(r["own_latency_shift_ms"] for r in g)
+        out["max_own_rate_rel_change"] = largest(r["own_rate_rel_change"] for r in g)
+        out["max_own_latency_shift_ms"] = largest(r["own_latency_shift_ms"] for r in g)
         return out
 
     sub, n_sub = nanmean_over([r for r in rows if "subthreshold_rmse_mV" in r],
@@ -382,6 +403,8 @@ def build_metrics(data: ReportData) -> dict[str, Any]:
         "rate_baseline_hz": fi.rate_baseline_hz,
         "latency_full_ms": fi.latency_full_ms,
         "latency_reduced_ms": fi.latency_reduced_ms,
+        "own_rate_rel_change": fi.own_rate_rel_change,
+        "own_latency_shift_ms": fi.own_latency_shift_ms,
     }
     heldout["steps"] = steps_summary(per, fi_dict, perturbed)
     lc = data.learned_curves

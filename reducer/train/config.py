@@ -25,6 +25,8 @@ class TrainConfig:
             somatic voltage clamp (when the run measured it).
         hold_weight: factor on the open-loop weights of samples taken while a training
             protocol holds the soma (:func:`weight_holds`).
+        step_weight: factor on the open-loop weights of the samples inside depolarising
+            training steps (:func:`weight_steps`).
         weight_by_conductance: voltage-equivalent weighting of the open-loop error.
         lowpass_ms, lowpass_weight: optional extra rows on the low-passed current error.
         open_loop_steps, open_loop_lr: Adam steps and peak learning rate (cosine decay).
@@ -64,6 +66,7 @@ class TrainConfig:
     extrap_weight: float = 1.0
     dc_weight: float = 1.0
     hold_weight: float = 0.01
+    step_weight: float = 10.0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -28,6 +28,7 @@ from reducer.train.losses import (
     conductance_weights,
     fit_readout,
     weight_holds,
+    weight_steps,
 )
 from reducer.train.open_loop import baseline_filter_bank, train_open_loop
 
@@ -113,6 +114,7 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
             weights = train.mask[:, 1:].astype(jnp.float64)
             log(f"open-loop weights: uniform (dendritic load {source})")
         weights = weight_holds(weights, train_ds, dt_ms, cfg.hold_weight)
+        weights = weight_steps(weights, train_ds, dt_ms, cfg.step_weight)
         dc = dc_iv or {}
         spec = LossSpec(weights, cfg.lowpass_ms, cfg.lowpass_weight,
                          dc.get("v_mV"), dc.get("i_axial_nA"),
