@@ -228,6 +228,11 @@ def _reproducible_summary(per: list[dict[str, Any]], perturbed: list[dict[str, A
 INTRINSIC_OFFSET_PCT_RHEOBASE = 1.0
 
 
+def _distance_to_intrinsic(pct_rheobase: float) -> float:
+    """How far (log ratio) a sensitivity size is from :data:`INTRINSIC_OFFSET_PCT_RHEOBASE`."""
+    return abs(math.log(pct_rheobase / INTRINSIC_OFFSET_PCT_RHEOBASE))
+
+
 def _intrinsic_size(perturbed: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     """The entry of the summary ``full_cell_perturbed`` list used as intrinsic reliability:
     the size nearest :data:`INTRINSIC_OFFSET_PCT_RHEOBASE` % of rheobase (the largest where
@@ -235,8 +240,7 @@ def _intrinsic_size(perturbed: list[dict[str, Any]] | None) -> dict[str, Any] | 
     if not perturbed:
         return None
     if all("offset_pct_rheobase" in e for e in perturbed):
-        return min(perturbed, key=lambda e: abs(math.log(e["offset_pct_rheobase"]
-                                                         / INTRINSIC_OFFSET_PCT_RHEOBASE)))
+        return min(perturbed, key=lambda e: _distance_to_intrinsic(e["offset_pct_rheobase"]))
     return perturbed[-1]
 
 
@@ -248,8 +252,7 @@ def intrinsic_offset_pA(sizes_pA, rheobase_nA: float | None) -> float | None:
         return None
     if not rheobase_nA:
         return sizes[-1]
-    return min(sizes, key=lambda x: abs(math.log(100.0 * x * 1e-3 / rheobase_nA
-                                                 / INTRINSIC_OFFSET_PCT_RHEOBASE)))
+    return min(sizes, key=lambda x: _distance_to_intrinsic(100.0 * x * 1e-3 / rheobase_nA))
 
 
 def _ratio(a: float, b: float) -> float:
@@ -326,14 +329,16 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
     amps = [] if fi is None else list(fi["amplitudes_nA"])
     for k, a in enumerate(amps):
         rf, rr = float(fi["rate_full_hz"][k]), float(fi["rate_reduced_hz"][k])
-        lat = [fi.get(key) for key in ("latency_full_ms", "latency_reduced_ms",
-                                       "own_rate_rel_change", "own_latency_shift_ms")]
-        lat = [float("nan") if x is None else float(x[k]) for x in lat]
+        opt = {key: float("nan") if fi.get(key) is None else float(fi[key][k])
+               for key in ("latency_full_ms", "latency_reduced_ms", "own_rate_rel_change",
+                           "own_latency_shift_ms")}
         rows.append({"name": f"f-I {float(a):.3g} nA", "group": "fi",
-                     "own_rate_rel_change": lat[2], "own_latency_shift_ms": lat[3],
+                     "own_rate_rel_change": opt["own_rate_rel_change"],
+                     "own_latency_shift_ms": opt["own_latency_shift_ms"],
                      "rate_full_hz": rf,
                      "rate_reduced_hz": rr, "rate_rel_error": _rel_error(rf, rr),
-                     "latency_full_ms": lat[0], "latency_reduced_ms": lat[1]})
+                     "latency_full_ms": opt["latency_full_ms"],
+                     "latency_reduced_ms": opt["latency_reduced_ms"]})
 
     largest = _largest_abs
 

@@ -64,10 +64,9 @@ def first_spike_error_ms(t_ms, v_ref_mV, v_model_mV, window=None) -> float:
     t = np.asarray(t_ms)
     t0, t1 = (float(t[0]), float(t[-1])) if window is None else map(float, window)
 
-    def first(v):
+    def first(v):  # time of the first spike in the window, as a latency from its start
         s = metrics.spike_times(t, v)
-        s = s[(s >= t0) & (s <= t1)]
-        return float(s[0]) if s.size else float("nan")
+        return metrics.first_spike_latency_ms(s[s <= t1], t0)
 
     a, b = first(np.asarray(v_ref_mV)), first(np.asarray(v_model_mV))
     if math.isnan(a) and math.isnan(b):
