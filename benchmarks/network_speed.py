@@ -49,8 +49,8 @@ def main() -> int:
                     help="network sizes, comma-separated (default 1,10,100)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per timing (median)")
     ap.add_argument("--export", type=Path, default=None,
-                    help="the export folder to time (default RUN/export; e.g. the TABLE-gate "
-                         "export neuron_speed.py writes to RUN/benchmark_export_table)")
+                    help="the export folder to time (default RUN/export; e.g. the exact-gate "
+                         "export neuron_speed.py writes to RUN/benchmark_export_exact)")
     args = ap.parse_args()
 
     from mod_export.fileio import atomic_write_text

@@ -8,7 +8,8 @@ In ONE NEURON process, one cell at a time (each timing sees only its own section
 run's held-out noisy protocol, fixed dt, ``finitialize`` + ``continuerun``, median of repeats:
 
 * the full cell,
-* the exported reduced cell (exact z_inf/tau), and the same model exported with NMODL TABLEs,
+* the exported reduced cell (NMODL TABLE gates by default) and the same model exported the
+  other way (exact z_inf/tau at every step, or TABLE if the run used ``--exact-gates``),
 * the exported linear filter-bank baseline,
 * the soma-only floor (reduced soma, same channels, no learned current);
 
@@ -42,7 +43,7 @@ def main() -> int:
     from mod_export import export_reduced_cell
     from mod_export.fileio import atomic_write_text
     from reducer.errors import ReduceCellError
-    from reducer.hybrid import load_model
+    from reducer.hybrid import as_exported, load_model
     from reducer.hybrid.cell import HybridCell
     from reducer.nmodl2jax import build_membrane
     from reducer.pipeline import finished_run
@@ -56,21 +57,29 @@ def main() -> int:
     targets = json.loads((run / "data" / "targets.json").read_text())
     model, _ = load_model(run / "train" / "final")
     exports = {"reduced": run / "export", "baseline": run / "export_baseline"}
-    table_dir = run / "benchmark_export_table"
-    if not (table_dir / "export.json").exists():
-        export_reduced_cell(model, targets["soma"], table_dir, cell_name=spec.name,
+    # The run's export has TABLE gates (the default) or exact ones (--exact-gates); the other
+    # variant of the same model is exported here, so both are timed side by side.
+    info_export = json.loads((run / "export" / "export.json").read_text())
+    tabulated = bool(info_export.get("use_table"))
+    other = "reduced_exact" if tabulated else "reduced_table"
+    other_dir = run / ("benchmark_export_exact" if tabulated else "benchmark_export_table")
+    if not (other_dir / "export.json").exists():
+        export_reduced_cell(model, targets["soma"], other_dir, cell_name=spec.name,
                             v_init_mV=targets["meta"]["v_rest_mV"], dt_ms=info["dt_ms"],
-                            use_table=True)
-    exports["reduced_table"] = table_dir
+                            use_table=not tabulated)
+    exports[other] = other_dir
 
     res = run_validation(spec, exports, [], protocol, args.repeats_full, args.repeats_reduced)
     tm = res["timing"]
     soma = targets["soma"]
-    cell = HybridCell.for_soma(model, build_membrane(soma), soma)
+    cell = HybridCell.for_soma(as_exported(model, info_export.get("table")), build_membrane(soma),
+                               soma)
     jax_s = time_jax(cell, protocol, info["dt_ms"], targets["meta"]["v_rest_mV"], repeats=5)
 
-    rows = [("full cell", tm["full_s"]), ("reduced (exact gates)", tm["reduced_s"]),
-            ("reduced (NMODL TABLE gates)", tm["reduced_table_s"]),
+    exact_s, table_s = ((tm["reduced_exact_s"], tm["reduced_s"]) if tabulated
+                        else (tm["reduced_s"], tm["reduced_table_s"]))
+    rows = [("full cell", tm["full_s"]), ("reduced (NMODL TABLE gates)", table_s),
+            ("reduced (exact gates)", exact_s),
             ("linear baseline (10 states)", tm["baseline_s"]),
             ("soma-only floor", tm["soma_only_s"]), ("JAX hybrid (CPU, jitted)", jax_s)]
     sim_s = res["simulated_ms"] / 1e3
@@ -78,6 +87,7 @@ def main() -> int:
         "cell": spec.name, "protocol": protocol.name, "simulated_ms": res["simulated_ms"],
         "dt_ms": info["dt_ms"], "n_segments_full": res["n_segments_full"],
         "repeats_full": args.repeats_full, "repeats_reduced": args.repeats_reduced,
+        "run_export_gates": "NMODL TABLE" if tabulated else "exact",
         "timings_s": {name: t for name, t in rows},
         "speedup_vs_full": {name: tm["full_s"] / t for name, t in rows},
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -87,6 +97,7 @@ def main() -> int:
     atomic_write_text(run / "benchmark.json", json.dumps(out, indent=1))
     print(f"\n{spec.name}: '{protocol.name}', {res['simulated_ms']:.0f} ms simulated, dt "
           f"{info['dt_ms']} ms, full cell {res['n_segments_full']} segments\n")
+    print(f"(the run's own export has {out['run_export_gates']} gates)\n")
     print("| simulation | wall time (s) | s per simulated s | speed-up vs full |")
     print("|---|---|---|---|")
     for name, t in rows:

@@ -11,7 +11,8 @@ SET_ASIDE = "no_holds"
 RUN_OUTPUTS = ("run.json", "cell_spec.pkl", "calibration.json", "data", "train", "export",
                "export_baseline", "validation.pkl", "metrics.json", "report.html",
                HOLDS_CHOICE, SET_ASIDE)
-BENCHMARK_OUTPUTS = ("benchmark.json", "benchmark_export_table", "network_benchmark*.json",
+BENCHMARK_OUTPUTS = ("benchmark.json", "benchmark_export_table", "benchmark_export_exact",
+                     "network_benchmark*.json",
                      "training_fit.json", "full_cell_timestep.json", "timestep",
                      "full_cell_sensitivity.json", "sensitivity_scan",
                      "synaptic_input.json", "synaptic_input.png")

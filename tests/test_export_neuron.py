@@ -7,6 +7,7 @@ processes (``run_isolated``); the workers below are what those processes execute
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -18,9 +19,10 @@ import numpy as np
 import pytest
 
 from mod_export import export_reduced_cell, merge_mechanisms, state_name, write_axial_mod
+from mod_export.axial_mod import TableSpec
 from mod_export.compile import compile_mechanisms
 from reducer.errors import ExportError
-from reducer.hybrid import GatedAxialCurrent
+from reducer.hybrid import GatedAxialCurrent, as_exported
 from reducer.isolated import run_isolated
 from reducer.metrics import spike_times
 from tests.test_export_mod import ca1_soma_description, hh_soma_description, random_model
@@ -30,6 +32,7 @@ jax.config.update("jax_enable_x64", True)
 DT_MS = 0.025
 TSTOP_MS = 200.0
 VARIANTS = [(1, 0, False), (1, 0, True), (40, 16, False), (40, 16, True)]
+TABLE = dataclasses.asdict(TableSpec())  # export.json's "table" entry of a default TABLE export
 
 
 # ---------------------------------------------------------------- NEURON side (child process)
@@ -365,6 +368,9 @@ def test_two_cells_of_one_export_are_independent(exports):
     for cell in (weak, strong):
         err_z, err_i = compare(CA1_MODEL, cell["v"], cell)
         assert err_z < 1e-4 and err_i < 1e-9  # TABLE export: interpolation error, see below
+        # ... and none against the JAX model that reads the same table
+        err_z, err_i = compare(as_exported(CA1_MODEL, TABLE), cell["v"], cell)
+        assert err_z < 1e-12 and err_i < 1e-12
 
 
 def test_network_of_cells_runs_identically_on_two_threads(exports):
@@ -415,6 +421,12 @@ def test_network_sizes_compile_and_match_jax(variants, index):
           f"max |di| = {err_i:.2e} nA")
     if use_table:
         assert err_z < 1e-4 and err_i < 1e-9
+        # the tabulated JAX model is NEURON's TABLE node for node, over -140..+80 mV (the ends
+        # of the ramp are outside the table: the end values, as NEURON clamps)
+        err_zt, err_it = compare(as_exported(models[index], TABLE), rec["v"],
+                                 rec["pps"][index])
+        print(f"  against the tabulated JAX model: max |dz| = {err_zt:.2e}")
+        assert err_zt < 1e-12 and err_it < 1e-12
     else:
         assert err_z < 1e-9 and err_i < 1e-9
 

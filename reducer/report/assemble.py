@@ -11,6 +11,7 @@ import numpy as np
 from reducer import metrics as M
 from reducer.cell.stimuli import describe_user_stimuli
 from reducer.hybrid.cell import HybridCell
+from reducer.hybrid.table import as_exported
 from reducer.progress import log
 from reducer.protocols import Protocol, ProtocolSet
 from reducer.report import (
@@ -50,7 +51,10 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
     v_rest = float(meta["v_rest_mV"])
     membrane = run.membrane(targets["soma"])
     soma = targets["soma"]
-    cell = HybridCell.for_soma(result.model, membrane, soma)
+    export_info = json.loads((exports["reduced"] / "export.json").read_text())
+    # The JAX twin computes what the export computes: TABLE gates if it has them.
+    cell = HybridCell.for_soma(as_exported(result.model, export_info.get("table")), membrane,
+                               soma)
     test = list(ps.test)
     log("simulating the held-out protocols in JAX (same model as the export)")
     v_jax = simulate_jax(cell, test, dt, v_rest)
@@ -113,7 +117,6 @@ def assemble_report(run, ps: ProtocolSet, targets: dict[str, Any], result, expor
               and isinstance(v[0], (int, float))}
     training = TrainingSummary(loss_history=losses, wall_time_s=hist.get("wall_s", {}),
                                chosen_checkpoint=json.dumps(result.selection, default=str))
-    export_info = json.loads((exports["reduced"] / "export.json").read_text())
     prov = Provenance(cell_hash=meta["cell_hash"], seed=run.opt.seed,
                       neuron_version=meta["neuron_version"], dt_ms=dt,
                       celsius=meta["celsius_degC"],

@@ -314,10 +314,14 @@ def _jax_table(metrics: dict[str, Any]) -> str:
             )
     if not rows:
         return ""
+    tabulated = metrics.get("provenance", {}).get("extra", {}).get("use_table")
+    gates = ("The export tabulates z_inf(V) and tau(V) (NMODL TABLE, linear between 0.1 mV "
+             "nodes); the JAX model reads the same table. " if tabulated else
+             "The export computes z_inf(V) and tau(V) exactly at every step (--exact-gates). ")
     return (
         "<h2>JAX model against the exported NEURON mechanism</h2>"
-        "<p class='note'>The same model in both simulators; spike times should agree within "
-        "0.1 ms until chaos sets in.</p>"
+        "<p class='note'>The same model in both simulators. " + gates +
+        "Spike times should agree within 0.1 ms until chaos sets in.</p>"
         + _table(
             [
                 "protocol",
