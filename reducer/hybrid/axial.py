@@ -80,8 +80,12 @@ class GatedAxialCurrent(eqx.Module):
 
     def advance(self, z, v_mV, dt_ms):
         """NEURON's cnexp update of the states over one step, using the new voltage."""
-        z_inf, tau_ms = self.gates(v_mV)
-        return z + (1.0 - jnp.exp(-dt_ms / tau_ms)) * (z_inf - z)
+        return cnexp_step(z, *self.gates(v_mV), dt_ms)
+
+
+def cnexp_step(z, z_inf, tau_ms, dt_ms):
+    """What cnexp makes of dz/dt = (z_inf - z) / tau over one step (z_inf, tau held)."""
+    return z + (1.0 - jnp.exp(-dt_ms / tau_ms)) * (z_inf - z)
 
 
 def init_filter_bank(

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from reducer.hybrid.axial import GatedAxialCurrent
+from reducer.hybrid.axial import GatedAxialCurrent, cnexp_step
 
 jax.config.update("jax_enable_x64", True)
 
@@ -81,8 +81,7 @@ class TabulatedAxialCurrent(eqx.Module):
 
     def advance(self, z, v_mV, dt_ms):
         """NEURON's cnexp update with the tabulated gates."""
-        z_inf, tau_ms = self.gates(v_mV)
-        return z + (1.0 - jnp.exp(-dt_ms / tau_ms)) * (z_inf - z)
+        return cnexp_step(z, *self.gates(v_mV), dt_ms)
 
 
 def as_exported(model: GatedAxialCurrent,
