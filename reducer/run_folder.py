@@ -15,4 +15,4 @@ BENCHMARK_OUTPUTS = ("benchmark.json", "benchmark_export_table", "benchmark_expo
                      "network_benchmark*.json",
                      "training_fit.json", "full_cell_timestep.json", "timestep",
                      "full_cell_sensitivity.json", "sensitivity_scan",
-                     "synaptic_input.json", "synaptic_input.png")
+                     "synaptic_input.json", "synaptic_input.png", "benchmark_l5pc")

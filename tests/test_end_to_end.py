@@ -205,6 +205,33 @@ def test_full_cell_sensitivity_benchmark(run_dir):
     assert_force_would_clear_all(run_dir)
 
 
+def test_l5pc_benchmark_intrinsic(run_dir, tmp_path):
+    """benchmarks/l5pc.py puts the full cell against itself (±1 % of the rheobase) beside the
+    reduced cell: the same measures, and Γ / Γ_intrinsic as the ratio of the means."""
+    bad = benchmark("l5pc.py", run_dir, "--intrinsic-pct", "-1", timeout=60)
+    assert bad.returncode == 2 and "--intrinsic-pct" in bad.stderr
+    out = tmp_path / "l5.json"
+    r = benchmark("l5pc.py", run_dir, "--out", out)
+    assert r.returncode == 0, r.stderr[-3000:]
+    b = json.loads(out.read_text())["runs"][0]
+    rheobase_pA = 1e3 * json.loads((run_dir / "calibration.json").read_text())["rheobase_nA"]
+    own = b["intrinsic"]
+    assert own["offset_pA"] == pytest.approx(1e-2 * rheobase_pA, rel=1e-2)
+    assert len(own["steps"]) == 5 and len(own["fluctuating"]) == 5
+    for amp in (0.3, 0.6, 0.9, 1.2, 1.5):
+        for sign in ("plus", "minus"):
+            assert (run_dir / "benchmark_l5pc" / f"full_l5_step_{amp:.1f}nA__{sign}"
+                    f"{own['offset_pA']:g}pA.npz").exists()
+    # the hh ball-and-stick barely moves a spike for 1 % of its rheobase
+    assert own["fluctuating_mean_gamma_4ms"] > 0.9
+    assert own["max_rate_rel_change"] < 0.05
+    red = b["models"]["reduced"]
+    assert red["normalised_gamma_4ms"] == pytest.approx(
+        red["fluctuating_mean_gamma_4ms"] / own["fluctuating_mean_gamma_4ms"], rel=1e-12)
+    assert "full vs itself" in r.stdout
+    assert_force_would_clear_all(run_dir)
+
+
 def test_sensitivity_tolerance_reading():
     """The tolerance is the largest size before the first Γ below the bar or undefined."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
