@@ -91,20 +91,9 @@ def _step_row(t, v_full, v_model, amp_nA: float) -> dict:
             "n_spikes_model": m["n_spikes_model"]}
 
 
-def _perturbed_path(out_dir: Path, name: str, offset_pA: float) -> Path:
-    sign = "plus" if offset_pA > 0 else "minus"
-    return out_dir / f"full_{name}__{sign}{abs(offset_pA):g}pA.npz"
-
-
 def _mean_finite(xs) -> float:
     v = [float(x) for x in xs if x is not None and np.isfinite(x)]
     return float(np.mean(v)) if v else float("nan")
-
-
-def _intrinsic(rows: list[dict]) -> dict:
-    """The full cell against itself, averaged over the + and - offset runs."""
-    keys = set().union(*(r.keys() for r in rows)) if rows else set()
-    return {k: _mean_finite(r.get(k) for r in rows) for k in sorted(keys)}
 
 
 def bench_run(run: Path, intrinsic_pct: float = INTRINSIC_PCT_RHEOBASE) -> dict:
@@ -113,7 +102,12 @@ def bench_run(run: Path, intrinsic_pct: float = INTRINSIC_PCT_RHEOBASE) -> dict:
     from reducer.metrics import compare_traces
     from reducer.pipeline import finished_run
     from reducer.protocols import Protocol, SynapticDrive
-    from reducer.targets import simulate_jobs
+    from reducer.targets import (
+        sensitivity_jobs,
+        sensitivity_offsets_pA,
+        sensitivity_path,
+        simulate_jobs,
+    )
     from reducer.validate.heldout import run_validation
     from reducer.validate.synaptic import compare_under_drive
 
@@ -129,13 +123,14 @@ def bench_run(run: Path, intrinsic_pct: float = INTRINSIC_PCT_RHEOBASE) -> dict:
     out_dir.mkdir(exist_ok=True)
     jobs = [{"protocol": p.to_dict(), "path": str(out_dir / f"full_{p.name}.npz")}
             for p in protocols]
-    off_pA = float(f"{intrinsic_pct * 1e-2 * r * 1e3:.3g}") if intrinsic_pct > 0 else 0.0
+    # The run's own sensitivity offsets are sized and stored the same way.
+    sizes_pA = sensitivity_offsets_pA((f"{intrinsic_pct:g}%",), r)
+    off_pA = sizes_pA[0] if sizes_pA else 0.0
     offsets = (off_pA, -off_pA) if off_pA else ()
-    jobs += [{"protocol": p.to_dict(), "path": str(_perturbed_path(out_dir, p.name, o)),
-              "offset_nA": o * 1e-3} for p in protocols for o in offsets]
+    jobs += sensitivity_jobs(protocols, sizes_pA, out_dir)
     simulate_jobs(spec, jobs, dt, settle_ms=500.0)
     full = {p.name: np.load(out_dir / f"full_{p.name}.npz")["v_soma_mV"] for p in protocols}
-    own = {p.name: [np.load(_perturbed_path(out_dir, p.name, o))["v_soma_mV"]
+    own = {p.name: [np.load(sensitivity_path(out_dir, p.name, o))["v_soma_mV"]
                     for o in offsets] for p in protocols}
 
     exports = {"reduced": run / "export", "baseline": run / "export_baseline"}

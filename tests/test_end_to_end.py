@@ -220,7 +220,7 @@ def test_l5pc_benchmark_intrinsic(run_dir, tmp_path):
     assert len(own["steps"]) == 5 and len(own["fluctuating"]) == 5
     for amp in (0.3, 0.6, 0.9, 1.2, 1.5):
         for sign in ("plus", "minus"):
-            assert (run_dir / "benchmark_l5pc" / f"full_l5_step_{amp:.1f}nA__{sign}"
+            assert (run_dir / "benchmark_l5pc" / "sensitivity" / f"l5_step_{amp:.1f}nA__{sign}"
                     f"{own['offset_pA']:g}pA.npz").exists()
     # the hh ball-and-stick barely moves a spike for 1 % of its rheobase
     assert own["fluctuating_mean_gamma_4ms"] > 0.9
