@@ -59,7 +59,7 @@ def trimmed(model, dg_nS, v_rest_mV: float):
 def first_spikes(t, v, dur_ms):
     s = metrics.spike_times(t, v)
     s = s[(s >= DELAY_MS) & (s <= DELAY_MS + dur_ms)]
-    return len(s), (float(s[0]) - DELAY_MS if len(s) else float("nan"))
+    return len(s), metrics.first_spike_latency_ms(s, DELAY_MS)
 
 
 def scan_run(run: Path, grid_nS: np.ndarray) -> dict:
@@ -92,26 +92,29 @@ def scan_run(run: Path, grid_nS: np.ndarray) -> dict:
             lat_err = abs(lat - lat_ref) if np.isfinite(lat) else 10.0
             cost[j] += SPIKE_COST * abs(n - n_ref) + lat_err
     best = float(grid_nS[int(np.argmin(cost))])
-    rows = {}
-    for dg in (0.0, best):
-        row = {"fi": []}
-        for a in FI_AMPLITUDES:
-            t, v, vm = traces(f"fi/fi_{a}R", [dg])
-            (n_ref, lat_ref), (n, lat) = first_spikes(t, v, 500.0), first_spikes(t, vm[0], 500.0)
-            row["fi"].append((a, n - n_ref, n_ref, lat - lat_ref if n_ref else 0.0))
-        t, v, vm = traces("test/test_step_1.15R", [dg])
-        row["latency_1.15R_ms"] = first_spikes(t, vm[0], 1000.0)[1] - first_spikes(t, v, 1000.0)[1]
-        row["gamma_4ms"] = []
-        for name, dur in FLUCTUATING:
-            t, v, vm = traces(f"test/{name}", [dg])
-            window = (DELAY_MS, DELAY_MS + dur)
-            row["gamma_4ms"].append(metrics.compare_traces(t, v, vm[0], window)["gamma_4ms"])
-        row["rmse_mV"] = {}
-        for name in ("test_step_0.6R", "test_step_-2R"):
-            t, v, vm = traces(f"test/{name}", [dg])
-            row["rmse_mV"][name] = float(np.sqrt(np.mean((vm[0] - v) ** 2)))
-        rows[dg] = row
-    zero = int(np.argmin(np.abs(grid_nS)))
+    # Untrimmed and trimmed side by side: one load and one batched simulation per protocol.
+    both = [0.0] if best == 0.0 else [0.0, best]
+    rows = {dg: {"fi": [], "gamma_4ms": [], "rmse_mV": {}} for dg in both}
+    for a in FI_AMPLITUDES:
+        t, v, vm = traces(f"fi/fi_{a}R", both)
+        n_ref, lat_ref = first_spikes(t, v, 500.0)
+        for dg, vj in zip(both, vm, strict=True):
+            n, lat = first_spikes(t, vj, 500.0)
+            rows[dg]["fi"].append((a, n - n_ref, n_ref, lat - lat_ref if n_ref else 0.0))
+    t, v, vm = traces("test/test_step_1.15R", both)
+    lat_ref = first_spikes(t, v, 1000.0)[1]
+    for dg, vj in zip(both, vm, strict=True):
+        rows[dg]["latency_1.15R_ms"] = first_spikes(t, vj, 1000.0)[1] - lat_ref
+    for name, dur in FLUCTUATING:
+        t, v, vm = traces(f"test/{name}", both)
+        for dg, vj in zip(both, vm, strict=True):
+            g = metrics.compare_traces(t, v, vj, (DELAY_MS, DELAY_MS + dur))["gamma_4ms"]
+            rows[dg]["gamma_4ms"].append(g)
+    for name in ("test_step_0.6R", "test_step_-2R"):
+        t, v, vm = traces(f"test/{name}", both)
+        for dg, vj in zip(both, vm, strict=True):
+            rows[dg]["rmse_mV"][name] = float(np.sqrt(np.mean((vj - v) ** 2)))
+    zero = int(np.flatnonzero(grid_nS == 0.0)[0])
     return {"best_nS": best, "cost_untrimmed": float(cost[zero]), "cost_best": float(cost.min()),
             "rows": rows}
 
@@ -122,7 +125,8 @@ def main(argv=None) -> int:
     ap.add_argument("--grid-nS", default="-1,0.5,0.05", help="start,stop,step of the dg grid")
     args = ap.parse_args(argv)
     lo, hi, step = (float(x) for x in args.grid_nS.split(","))
-    grid = np.round(np.arange(lo, hi + step / 2, step), 6)
+    # 0 (no trim) is always on the grid: the untrimmed cost is reported against it.
+    grid = np.union1d(np.round(np.arange(lo, hi + step / 2, step), 6), [0.0])
     for run in args.runs:
         if not (run / "train" / "final").exists() or not (run / "data" / "fi").exists():
             print(f"{run}: no trained model or no f-I recordings; run reduce-cell on it first")
