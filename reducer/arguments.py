@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open-loop weight of the samples inside the depolarising training "
                         "steps, relative to the rest: near threshold a step's spike times "
                         "hang on a few pA during each slow approach (1 = uniform)")
+    p.add_argument("--no-trim", dest="trim", action="store_false",
+                   help="skip the linear conductance trim chosen on the training and "
+                        "validation steps after the closed loop (reducer.train.trim)")
     p.add_argument("--window-ms", type=float, default=d.window_ms,
                    help="closed-loop training window length")
     gates = p.add_mutually_exclusive_group()

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             open_loop_steps=args.open_loop_steps, closed_loop_epochs=args.epochs,
             closed_loop_steps_per_epoch=args.steps_per_epoch, open_loop_lr=args.lr_open,
             closed_loop_lr=args.lr_closed, window_ms=args.window_ms,
-            step_weight=args.step_weight)
+            step_weight=args.step_weight, trim=args.trim)
         opts = RunOptions(seed=args.seed, protocol_scale=args.protocols,
                           settle_ms=args.settle_ms, dt_ms=args.dt_ms, workers=args.workers,
                           use_table=args.use_table, coreneuron=args.coreneuron,

@@ -34,6 +34,7 @@ from reducer.train import (
     open_loop,
     train_hybrid,
     train_multistart,
+    trim,
 )
 from reducer.train.data import pad_dataset
 from tests.conftest import MODELS
@@ -341,7 +342,8 @@ def test_train_hybrid_closed_loop_selection_and_resume(data, tmp_path, monkeypat
     eligible = np.where(scores >= scores[0] + cfg.closed_loop_min_gain, scores, -np.inf)
     eligible[0] = scores[0]
     assert res.selection["epoch"] == int(np.argmax(eligible))
-    assert res.selection["score"] == pytest.approx(float(np.max(eligible)))
+    # the closed loop's pick, before the trim (stage 3) rescored it
+    assert res.selection["untrimmed"]["score"] == pytest.approx(float(np.max(eligible)))
     saved, meta = load_model(tmp_path / "final")
     assert meta["selection"]["epoch"] == res.selection["epoch"]
     np.testing.assert_array_equal(np.asarray(saved.w), np.asarray(res.model.w))
@@ -420,3 +422,82 @@ def test_nan_is_a_training_error_with_one_clear_message(data, tmp_path):
     ax = eqx.tree_at(lambda m: m.w, gates.init_mixed(SMALL), jnp.full(4, jnp.nan))
     with pytest.raises(TrainingError, match="stage 'open loop' produced NaN.*learning rate"):
         losses.check_finite(ax, "open loop", 7)
+
+
+def test_trim_is_zero_at_rest_and_a_conductance_elsewhere():
+    """-dg (V - V_rest) folded into the readout: the rest is untouched, the form is kept."""
+    ax = _with_known_readout(gates.init_mixed(SMALL), 0.0123, -68.0)
+    tr = trim.trimmed(ax, -0.4, -68.0)
+    z = ax.steady_state(-55.0)
+    for v in (-68.0, -55.0, -90.0):
+        d_pA = 1e3 * float(tr.current_nA(v, z) - ax.current_nA(v, z))
+        assert d_pA == pytest.approx(0.4 * (v + 68.0), abs=1e-9)
+    assert float(tr.current_nA(-68.0, tr.steady_state(-68.0))) == pytest.approx(0.0123,
+                                                                                  abs=1e-12)
+    # only the linear readout moves: gates, hidden layer and state readout are the model's own
+    for name in ("w", "q", "a0", "A", "s0", "S", "w_in"):
+        np.testing.assert_array_equal(np.asarray(getattr(tr, name)), np.asarray(getattr(ax, name)))
+
+
+def test_choose_trim_recovers_a_known_trim_from_the_steps(data):
+    """Steps recorded from a model with a known trim: the grid search finds it (cost 0)."""
+    v_rest, i_rest = data["v_rest"], data["i_rest"]
+    ax = _with_known_readout(gates.init_mixed(SMALL), i_rest, v_rest)
+    true = trim.trimmed(ax, 5.0, v_rest)  # moves this cell's spikes (1.5 nS: by 0.05 ms)
+    cell = _cell(data, true)
+    free, _ = data["train"].free_running()
+    steps = [k for k, s in enumerate(losses.step_spans(free, DT_MS)) if s is not None]
+    assert steps, "the small set has a depolarising training step"
+    traces = [dict(tr) for tr in free.traces]
+    for k in steps:
+        tr = traces[k]
+        v, _ = cell.simulate(jnp.asarray(tr["i_stim_nA"][1:]), DT_MS,
+                             cell.init_state(float(tr["v_soma_mV"][0])))
+        tr["v_soma_mV"] = np.asarray(v)
+        assert len(spike_times(tr["t_ms"], tr["v_soma_mV"])) > 2  # the trace spikes
+    recorded = Dataset(free.names, traces, free.meta)
+    grid = (-5.0, -2.5, 0.0, 2.5, 5.0, 10.0)
+    info = trim.choose_trim(ax, data["membrane"], data["soma"], [recorded], DT_MS, v_rest, grid)
+    assert info["dg_nS"] == 5.0 and info["cost"] == pytest.approx(0.0, abs=1e-6)
+    assert info["cost_untrimmed"] > trim.MIN_GAIN_MS
+    assert info["steps"] == [free.names[k] for k in steps]
+    # no spiking step (the hyperpolarising one only): no trim
+    hyper = Dataset([n for n in free.names if "-1R" in n],
+                    [t for n, t in zip(free.names, free.traces, strict=True) if "-1R" in n],
+                    [m for n, m in zip(free.names, free.meta, strict=True) if "-1R" in n])
+    assert trim.choose_trim(ax, data["membrane"], data["soma"], [hyper], DT_MS,
+                            v_rest)["dg_nS"] == 0.0
+
+
+def test_train_hybrid_trims_after_training_and_resumes_the_trim(data, tmp_path, monkeypatch):
+    res = train_hybrid(data["membrane"], data["soma"], data["train"], data["val"], SMALL,
+                       tmp_path)
+    untrimmed, _ = load_model(tmp_path / "untrimmed")
+    sel = res.selection
+    assert sel["trim"]["dg_nS"] in trim.TRIM_GRID_NS and sel["trim"]["steps"]
+    want = trim.trimmed(untrimmed, sel["trim"]["dg_nS"], data["v_rest"])
+    for name in ("w_u", "bias_nA", "w"):
+        np.testing.assert_allclose(np.asarray(getattr(res.model, name)),
+                                   np.asarray(getattr(want, name)), rtol=0, atol=1e-15)
+    # the score the restarts compare is the trimmed model's, the untrimmed one kept beside it
+    cell = HybridCell.for_soma(res.model, data["membrane"], data["soma"])
+    s = evaluate.closed_loop_metrics(cell, pad_dataset(data["val"]), DT_MS)["summary"]
+    assert sel["score"] == pytest.approx(evaluate.selection_score(s))
+    assert set(sel["untrimmed"]) == {"score", "validation"}
+    # interrupted after the trained model was saved: only the trim runs again
+    (tmp_path / "final" / "axial_model.json").unlink()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished stage was trained again")
+
+    monkeypatch.setattr(driver, "train_open_loop", no_training)
+    monkeypatch.setattr(driver, "train_closed_loop", no_training)
+    again = train_hybrid(data["membrane"], data["soma"], data["train"], data["val"], SMALL,
+                         tmp_path)
+    np.testing.assert_array_equal(np.asarray(again.model.w_u), np.asarray(res.model.w_u))
+    # --no-trim: the trained model as it is
+    monkeypatch.undo()
+    off = train_hybrid(data["membrane"], data["soma"], data["train"], data["val"],
+                       dataclasses.replace(SMALL, trim=False), tmp_path / "off")
+    assert "trim" not in off.selection and not (tmp_path / "off" / "untrimmed").exists()
+    np.testing.assert_array_equal(np.asarray(off.model.w_u), np.asarray(untrimmed.w_u))

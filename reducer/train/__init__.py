@@ -26,6 +26,12 @@ Stages:
                 CA1 cell (seed 0) epoch 5 beat it in validation score (0.687) and was kept;
                 6 short epochs cost about a minute there.
 
+  3. trim       a linear conductance -dg (V - V_rest), zero at rest and folded into the
+                readout, chosen on a grid by the spike counts and first-spike latencies of the
+                depolarising training and validation steps (near threshold a few pA move the
+                first spike by ms, and trained seeds differ there); the trimmed model's
+                validation score is what the restarts compare (``--no-trim``: skip).
+
 Every stage checkpoints to ``<work_dir>`` and is skipped when its checkpoint exists (resume);
 runs are reproducible from ``TrainConfig.seed``.
 """
@@ -42,7 +48,8 @@ from reducer.train.driver import TrainResult, train_hybrid  # noqa: E402
 from reducer.train.evaluate import closed_loop_metrics, selection_score  # noqa: E402
 from reducer.train.gates import dendritic_load_nS, init_mixed  # noqa: E402
 from reducer.train.restarts import train_multistart  # noqa: E402
+from reducer.train.trim import choose_trim, trimmed  # noqa: E402
 
-__all__ = ["Padded", "TrainConfig", "TrainResult", "check_dataset", "closed_loop_metrics",
-           "dendritic_load_nS", "init_mixed", "pad_dataset", "selection_score", "train_hybrid",
-           "train_multistart"]
+__all__ = ["Padded", "TrainConfig", "TrainResult", "check_dataset", "choose_trim",
+           "closed_loop_metrics", "dendritic_load_nS", "init_mixed", "pad_dataset",
+           "selection_score", "train_hybrid", "train_multistart", "trimmed"]

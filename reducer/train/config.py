@@ -27,6 +27,8 @@ class TrainConfig:
             protocol holds the soma (:func:`weight_holds`).
         step_weight: factor on the open-loop weights of the samples inside depolarising
             training steps (:func:`weight_steps`).
+        trim: after the closed loop, add the linear conductance trim chosen on the training
+            and validation steps (:mod:`reducer.train.trim`).
         weight_by_conductance: voltage-equivalent weighting of the open-loop error.
         lowpass_ms, lowpass_weight: optional extra rows on the low-passed current error.
         open_loop_steps, open_loop_lr: Adam steps and peak learning rate (cosine decay).
@@ -67,6 +69,7 @@ class TrainConfig:
     dc_weight: float = 1.0
     hold_weight: float = 0.01
     step_weight: float = 10.0
+    trim: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

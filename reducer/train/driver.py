@@ -31,6 +31,7 @@ from reducer.train.losses import (
     weight_steps,
 )
 from reducer.train.open_loop import baseline_filter_bank, train_open_loop
+from reducer.train.trim import choose_trim, trimmed
 
 
 @dataclass
@@ -47,6 +48,27 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(obj, indent=1, default=float))
     tmp.replace(path)
+
+
+def _trim(model, selection: dict[str, Any], membrane, soma, datasets, val, dt_ms: float,
+          v_rest: float):
+    """Stage 3: :func:`choose_trim` on the training and validation steps, and the trimmed
+    model's validation score, which the restarts then compare."""
+    log("stage 3: conductance trim on the training and validation steps")
+    info = choose_trim(model, membrane, soma, datasets, dt_ms, v_rest)
+    out = trimmed(model, info["dg_nS"], v_rest)
+    new = dict(selection)
+    new["untrimmed"] = {k: selection.get(k) for k in ("score", "validation")}
+    new["trim"] = info
+    if len(val.names):
+        s = closed_loop_metrics(HybridCell.for_soma(out, membrane, soma), val, dt_ms)["summary"]
+        new["score"], new["validation"] = selection_score(s), short_summary(s)
+    old_score = selection.get("score")
+    log(f"trim {info['dg_nS']:+.2f} nS (step cost {info['cost_untrimmed']:.1f} -> "
+        f"{info['cost']:.1f} over {len(info['steps'])} steps); validation score "
+        + (f"{old_score:.3f} -> " if old_score is not None else "")
+        + f"{new.get('score', float('nan')):.3f}")
+    return out, new
 
 
 def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Dataset,
@@ -145,6 +167,12 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
     if done("final"):
         model, meta = load_model(work_dir / "final")
         selection = meta.get("selection", {})
+    elif cfg.trim and done("untrimmed"):
+        model, meta = load_model(work_dir / "untrimmed")
+        model, selection = _trim(model, meta.get("selection", {}), membrane, soma,
+                                 [free_ds, val_ds], val, dt_ms, v_rest)
+        save_model(work_dir / "final", model, {"stage": "final", "selection": selection,
+                                               "config": cfg.to_dict()})
     else:
         if cfg.closed_loop_epochs > 0:
             log("stage 2: closed loop")
@@ -158,6 +186,14 @@ def train_hybrid(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Data
             selection = {"stage": "open_loop", "epoch": 0, **best}
             model = axial
         timings["closed_loop"] = time.perf_counter() - t0
+        if cfg.trim:
+            # Checkpoint first: the trim is cheap, the stages before it are not.
+            save_model(work_dir / "untrimmed", model, {"stage": "untrimmed",
+                                                       "selection": selection})
+            t0 = time.perf_counter()
+            model, selection = _trim(model, selection, membrane, soma, [free_ds, val_ds], val,
+                                     dt_ms, v_rest)
+            timings["trim"] = time.perf_counter() - t0
         save_model(work_dir / "final", model, {"stage": "final", "selection": selection,
                                                "config": cfg.to_dict()})
         save_history()

@@ -177,7 +177,7 @@ def extrapolation_rows(axial: GatedAxialCurrent, v_low_mV: float, v_rest: float,
     from its linear continuation below ``v_low_mV`` (1 mV steps, ``EXTRAP_MV`` deep).
 
     Passive dendrites are linear there; without these rows the fit is free to bend below the
-    data (hyperpolarising test steps reach twice the trained depth).
+    data (the hyperpolarising test step reaches below the -1R training step).
     """
     def feats(v):
         v = jnp.atleast_1d(v)
