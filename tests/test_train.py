@@ -373,10 +373,10 @@ def test_multistart_keeps_the_best_validated_seed_and_resumes(data, tmp_path, mo
     for k, s in enumerate(starts):
         _, meta = load_model(tmp_path / f"start_{k}" / "final")
         assert meta["config"]["seed"] == s["seed"]
-        assert meta["selection"]["score"] == pytest.approx(s["score"])
+        assert meta["selection"]["start_score"] == pytest.approx(s["score"])
     kept = int(np.argmax([s["score"] for s in starts]))
     assert res.selection["start"] == kept and res.selection["seed"] == 5 + kept
-    assert res.selection["score"] == pytest.approx(max(s["score"] for s in starts))
+    assert res.selection["start_score"] == pytest.approx(max(s["score"] for s in starts))
     kept_model, _ = load_model(tmp_path / f"start_{kept}" / "final")
     saved, meta = load_model(tmp_path / "final")
     np.testing.assert_array_equal(np.asarray(saved.w), np.asarray(kept_model.w))
@@ -483,6 +483,7 @@ def test_train_hybrid_trims_after_training_and_resumes_the_trim(data, tmp_path, 
     cell = HybridCell.for_soma(res.model, data["membrane"], data["soma"])
     s = evaluate.closed_loop_metrics(cell, pad_dataset(data["val"]), DT_MS)["summary"]
     assert sel["score"] == pytest.approx(evaluate.selection_score(s))
+    assert sel["start_score"] == pytest.approx(evaluate.start_score(s))
     assert set(sel["untrimmed"]) == {"score", "validation"}
     # interrupted after the trained model was saved: only the trim runs again
     (tmp_path / "final" / "axial_model.json").unlink()
@@ -501,3 +502,12 @@ def test_train_hybrid_trims_after_training_and_resumes_the_trim(data, tmp_path, 
                        dataclasses.replace(SMALL, trim=False), tmp_path / "off")
     assert "trim" not in off.selection and not (tmp_path / "off" / "untrimmed").exists()
     np.testing.assert_array_equal(np.asarray(off.model.w_u), np.asarray(untrimmed.w_u))
+
+
+def test_start_score_takes_gamma_from_the_fluctuating_protocols_only():
+    base = {"gamma_4ms": 0.5, "subthreshold_rmse_mV": 0.0, "spike_count_rel_error": 0.0,
+            "first_spike_error_ms": 0.0}
+    assert evaluate.start_score({**base, "gamma_4ms_fluctuating": 0.9}) == pytest.approx(0.9)
+    # no fluctuating validation protocol (the small set): the selection score itself
+    assert evaluate.start_score({**base, "gamma_4ms_fluctuating": float("nan")}) == 0.5
+    assert evaluate.start_score(base) == 0.5

@@ -25,6 +25,8 @@ class Padded:
     t_ms: np.ndarray  # (N+1,)
     # Per protocol, where spike metrics are counted (the stimulus), as in the report.
     windows: list[tuple[float, float] | None] = field(default_factory=list)
+    # Per protocol, its stimulus kind ("step", "ou_noise", ...; "" where unknown).
+    kinds: list[str] = field(default_factory=list)
 
 
 def pad_dataset(ds: Dataset) -> Padded:
@@ -44,8 +46,9 @@ def pad_dataset(ds: Dataset) -> Padded:
     dt = ds.meta[0]["dt_ms"]
     windows = [Protocol.from_dict(m["protocol"]).stimulus_window_ms() if "protocol" in m else None
                for m in ds.meta]
+    kinds = [str(m.get("protocol", {}).get("kind", "")) for m in ds.meta]
     return Padded(jnp.asarray(v), jnp.asarray(ia), jnp.asarray(ist), jnp.asarray(mask), lengths,
-                  list(ds.names), np.arange(n) * dt, windows)
+                  list(ds.names), np.arange(n) * dt, windows, kinds)
 
 
 def check_dataset(ds: Dataset, split: str) -> None:

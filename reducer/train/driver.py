@@ -20,7 +20,12 @@ from reducer.targets import Dataset
 from reducer.train.closed_loop import train_closed_loop
 from reducer.train.config import TrainConfig
 from reducer.train.data import check_dataset, pad_dataset
-from reducer.train.evaluate import closed_loop_metrics, selection_score, short_summary
+from reducer.train.evaluate import (
+    closed_loop_metrics,
+    selection_score,
+    short_summary,
+    start_score,
+)
 from reducer.train.gates import init_mixed, q_start, weight_load_nS
 from reducer.train.losses import (
     LossSpec,
@@ -63,11 +68,13 @@ def _trim(model, selection: dict[str, Any], membrane, soma, datasets, val, dt_ms
     if len(val.names):
         s = closed_loop_metrics(HybridCell.for_soma(out, membrane, soma), val, dt_ms)["summary"]
         new["score"], new["validation"] = selection_score(s), short_summary(s)
+        new["start_score"] = start_score(s)
     old_score = selection.get("score")
     log(f"trim {info['dg_nS']:+.2f} nS (step cost {info['cost_untrimmed']:.1f} -> "
         f"{info['cost']:.1f} over {len(info['steps'])} steps); validation score "
         + (f"{old_score:.3f} -> " if old_score is not None else "")
-        + f"{new.get('score', float('nan')):.3f}")
+        + f"{new.get('score', float('nan')):.3f} (fluctuating-input Γ: "
+        f"{new.get('start_score', float('nan')):.3f})")
     return out, new
 
 

@@ -45,6 +45,9 @@ def closed_loop_metrics(cell: HybridCell, data: Padded, dt_ms: float) -> dict[st
     summ = metrics.summarise(per)
     errs = [r["first_spike_error_ms"] for r in per if math.isfinite(r["first_spike_error_ms"])]
     summ["first_spike_error_ms"] = float(np.mean(errs)) if errs else float("nan")
+    fluct = [r["gamma_4ms"] for r, k in zip(per, data.kinds or [""] * len(per), strict=True)
+             if k != "step" and math.isfinite(r["gamma_4ms"])]
+    summ["gamma_4ms_fluctuating"] = float(np.mean(fluct)) if fluct else float("nan")
     return {"summary": summ, "per_protocol": per, "v_model": v_model}
 
 
@@ -95,8 +98,23 @@ def selection_score(summary: dict[str, Any]) -> float:
     return g - 0.05 * sub - 0.5 * rel - FIRST_SPIKE_WEIGHT_PER_MS * first
 
 
+def start_score(summary: dict[str, Any]) -> float:
+    """:func:`selection_score` with Γ(4 ms) over the fluctuating validation protocols only
+    (all of them where there are none): the score that compares the restarts' trimmed models.
+
+    Why: Γ on a step drifts with a fraction of a pA (the held-out set judges steps by rate and
+    latency instead, which the score's count and first-spike terms already carry), and the
+    trim, which fixes the steps' latency, lowered the all-protocol score of every CA1 seed it
+    improved on held-out (e.g. 0.825 -> 0.467 with the 1.15R first spike 2.44 -> 0.46 ms late).
+    """
+    g = summary.get("gamma_4ms_fluctuating", float("nan"))
+    if g is None or not math.isfinite(g):
+        return selection_score(summary)
+    return selection_score({**summary, "gamma_4ms": g})
+
+
 def short_summary(summary: dict) -> dict:
-    keys = ("gamma_4ms", "gamma_2ms", "v_rmse_mV", "subthreshold_rmse_mV",
+    keys = ("gamma_4ms", "gamma_4ms_fluctuating", "gamma_2ms", "v_rmse_mV", "subthreshold_rmse_mV",
             "spike_count_rel_error", "first_spike_error_ms", "n_spikes_ref", "n_spikes_model")
     return {k: summary.get(k) for k in keys}
 

@@ -45,7 +45,10 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
         res = train_hybrid(membrane, soma, train_ds, val_ds, dataclasses.replace(cfg, seed=seed),
                            work_dir / f"start_{k}", load_nS, dc_iv)
         results.append(res)
-    starts = [{"seed": cfg.seed + k, "score": r.selection.get("score"),
+    # Trimmed starts compare by their fluctuating-input score (evaluate.start_score); starts
+    # trained with --no-trim by the selection score.
+    starts = [{"seed": cfg.seed + k, "score": r.selection.get("start_score",
+                                                             r.selection.get("score")),
                "validation": r.selection.get("validation")} for k, r in enumerate(results)]
     scores = [s["score"] if s["score"] is not None and math.isfinite(s["score"]) else -np.inf
               for s in starts]
