@@ -21,7 +21,9 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
                      load_nS: float | None = None,
                      dc_iv: dict[str, Any] | None = None) -> TrainResult:
     """Train ``n_starts`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) and keep the best one on
-    the validation score (:func:`selection_score`), the same score that picks checkpoints.
+    the validation score: :func:`start_score` of each trimmed model (Γ over the fluctuating
+    validation inputs), or with ``cfg.trim`` off :func:`selection_score`, the score that picks
+    checkpoints.
 
     Why: the seed moves a neural ODE's spike timing more than most hyper-parameters (on the CA1
     cell held-out Γ(4 ms) was 0.63, 0.58 and 0.56 for seeds 0-2), and a poor seed shows in the
