@@ -4,14 +4,17 @@ Usage (after a ``reduce-cell`` run on a cell with the default protocol set):
 
     python benchmarks/conductance_trim.py runs/ca1 [runs/ca1_s1 ...] [--grid-nS -1,0.5,0.05]
 
-A diagnostic, not part of the pipeline. For each run the kept model (``train/final``) gets a
-linear conductance trim ``I_trim = -dg (V - V_rest)`` folded into its linear readout
-(``w_u``, ``bias_nA``), so the rest and the exported mechanism's form are unchanged. ``dg`` is
-chosen on the grid from the run's *training and validation* depolarising steps only (1.1R,
-1.2R, 1.3R, 1.5R): the cost is 2 per spike of count error plus the first-spike latency error
-in ms, summed. The held-out f-I steps, the 1.15R step, the fluctuating inputs and the
-subthreshold steps are then scored in the JAX closed loop (the same model as the TABLE
-export to 1e-10 ms) without and with the chosen trim. Nothing is written.
+A diagnostic of the idea behind the pipeline's trim (``reducer.train.trim``, which since
+48b87c3 chooses dg on every spiking training and validation step with a relative count cost);
+this script keeps the near-threshold rule it first measured (on a run trained with the trim,
+``train/final`` is already trimmed and the scan measures a trim on top). For each run the kept
+model (``train/final``) gets a linear conductance trim ``I_trim = -dg (V - V_rest)`` folded
+into its linear readout (``w_u``, ``bias_nA``), so the rest and the exported mechanism's form
+are unchanged. ``dg`` is chosen on the grid from the run's *training and validation*
+depolarising steps only (1.1R, 1.2R, 1.3R, 1.5R): the cost is 2 per spike of count error plus
+the first-spike latency error in ms, summed. The held-out f-I steps, the 1.15R step, the
+fluctuating inputs and the subthreshold steps are then scored in the JAX closed loop (the same
+model as the TABLE export to 1e-10 ms) without and with the chosen trim. Nothing is written.
 
 Why: on the CA1 cell the near-threshold first spike of most seeds is late by 1-3 ms, and the
 validation 1.2R step shows the same error as the held-out f-I step at 1.2R.
@@ -35,6 +38,7 @@ import jax.numpy as jnp  # noqa: E402
 from reducer import metrics  # noqa: E402
 from reducer.hybrid import HybridCell, load_model  # noqa: E402
 from reducer.nmodl2jax import build_membrane  # noqa: E402
+from reducer.train import trimmed  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -46,14 +50,6 @@ FLUCTUATING = (("test_ou_seed", 950.0), ("test_ou_0.7R_sd1R", 950.0),
                ("test_ou_1.4R_sd0.6R", 950.0), ("test_chirp", 900.0))
 DELAY_MS = 50.0
 SPIKE_COST = 2.0  # ms of latency error one spike of count error is worth
-
-
-def trimmed(model, dg_nS, v_rest_mV: float):
-    """``model`` with -dg (V - V_rest) (nS x mV = pA) added to its linear readout."""
-    u_rest = (v_rest_mV - model.v_offset_mV) / model.v_scale_mV
-    k = dg_nS * 1e-3 * model.v_scale_mV  # nA per unit of normalised voltage
-    return eqx.tree_at(lambda m: (m.w_u, m.bias_nA), model,
-                       (model.w_u - k, model.bias_nA + k * u_rest))
 
 
 def first_spikes(t, v, dur_ms):

@@ -13,7 +13,6 @@ seen. On sixteen CA1 models the held-out 1.15R first spike came within 1.39 ms o
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import equinox as eqx
@@ -26,7 +25,7 @@ from reducer.hybrid.axial import GatedAxialCurrent
 from reducer.hybrid.cell import HybridCell
 from reducer.targets import Dataset
 from reducer.train.data import pad_dataset
-from reducer.train.evaluate import FIRST_SPIKE_CAP_MS, simulate_closed_loop
+from reducer.train.evaluate import first_spike_error_ms, simulate_closed_loop
 from reducer.train.losses import step_spans
 
 # -1 ... +0.5 nS in 0.05 nS: the trims chosen on sixteen CA1 models were -0.45 ... +0.05 nS
@@ -69,10 +68,9 @@ def _spiking_steps(datasets: list[Dataset], dt_ms: float) -> Dataset:
     return Dataset(names, traces, meta)
 
 
-def _count_and_latency(t_ms, v_mV, window) -> tuple[int, float]:
+def _count(t_ms, v_mV, window) -> int:
     s = metrics.spike_times(t_ms, v_mV)
-    s = s[(s >= window[0]) & (s <= window[1])]
-    return len(s), metrics.first_spike_latency_ms(s, window[0])
+    return int(np.count_nonzero((s >= window[0]) & (s <= window[1])))
 
 
 def choose_trim(model: GatedAxialCurrent, membrane, soma: dict[str, Any],
@@ -81,8 +79,8 @@ def choose_trim(model: GatedAxialCurrent, membrane, soma: dict[str, Any],
     """The trim on ``grid_nS`` with the smallest cost on the spiking steps of ``datasets``.
 
     The cost, summed over the steps: :data:`REL_COUNT_COST_MS` times the relative spike-count
-    error plus the first-spike latency error in ms (capped at ``FIRST_SPIKE_CAP_MS``, also
-    where the model misses the spike), in each step's stimulus window, closed loop from the
+    error plus the first-spike latency error in ms (:func:`first_spike_error_ms`: capped,
+    also where the model misses the spike), in each step's stimulus window, closed loop from the
     recorded start. Ties go to the smallest |dg|; a trim that lowers the cost by less than
     :data:`MIN_GAIN_MS` is not applied.
 
@@ -106,12 +104,12 @@ def choose_trim(model: GatedAxialCurrent, membrane, soma: dict[str, Any],
     for p in range(len(data.names)):
         n = int(data.lengths[p])
         t, window = data.t_ms[:n], data.windows[p]
-        n_ref, lat_ref = _count_and_latency(t, np.asarray(data.v[p, :n]), window)
+        v_ref = np.asarray(data.v[p, :n])
+        n_ref = _count(t, v_ref, window)
         for j in range(grid.size):
-            n_mod, lat = _count_and_latency(t, v_model[j, p, :n], window)
-            lat_err = (min(abs(lat - lat_ref), FIRST_SPIKE_CAP_MS) if math.isfinite(lat)
-                       else FIRST_SPIKE_CAP_MS)
-            cost[j] += REL_COUNT_COST_MS * abs(n_mod - n_ref) / n_ref + lat_err
+            lat_err = first_spike_error_ms(t, v_ref, v_model[j, p, :n], window)
+            cost[j] += (REL_COUNT_COST_MS * abs(_count(t, v_model[j, p, :n], window) - n_ref)
+                        / n_ref + lat_err)
     # Smallest cost; among equal costs the smallest trim.
     best = min(range(grid.size), key=lambda j: (round(cost[j], 9), abs(grid[j])))
     zero = int(np.flatnonzero(grid == 0.0)[0])
