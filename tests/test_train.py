@@ -511,3 +511,19 @@ def test_start_score_takes_gamma_from_the_fluctuating_protocols_only():
     # no fluctuating validation protocol (the small set): the selection score itself
     assert evaluate.start_score({**base, "gamma_4ms_fluctuating": float("nan")}) == 0.5
     assert evaluate.start_score(base) == 0.5
+
+
+def test_start_score_weighs_the_subthreshold_error_more_than_the_selection_score():
+    # the CA1 case: a start 0.04 better on fluctuating Γ but 0.46 mV worse below threshold
+    # wins by the epoch-selection score and loses by the start score
+    good_sub = {"gamma_4ms": 0.6, "gamma_4ms_fluctuating": 0.862, "subthreshold_rmse_mV": 0.888,
+                "spike_count_rel_error": 0.041, "first_spike_error_ms": 0.216}
+    good_gamma = {"gamma_4ms": 0.6, "gamma_4ms_fluctuating": 0.901,
+                  "subthreshold_rmse_mV": 1.349, "spike_count_rel_error": 0.020,
+                  "first_spike_error_ms": 0.408}
+    fluct = [{**s, "gamma_4ms": s["gamma_4ms_fluctuating"]} for s in (good_sub, good_gamma)]
+    assert evaluate.selection_score(fluct[0]) < evaluate.selection_score(fluct[1])
+    assert evaluate.start_score(good_sub) > evaluate.start_score(good_gamma)
+    one_mV = {**good_sub, "subthreshold_rmse_mV": good_sub["subthreshold_rmse_mV"] + 1.0}
+    assert evaluate.start_score(good_sub) - evaluate.start_score(one_mV) == pytest.approx(
+        evaluate.START_SUB_WEIGHT_PER_MV)

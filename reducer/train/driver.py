@@ -73,7 +73,7 @@ def _trim(model, selection: dict[str, Any], membrane, soma, datasets, val, dt_ms
     log(f"trim {info['dg_nS']:+.2f} nS (step cost {info['cost_untrimmed']:.1f} -> "
         f"{info['cost']:.1f} over {len(info['steps'])} steps); validation score "
         + (f"{old_score:.3f} -> " if old_score is not None else "")
-        + f"{new.get('score', float('nan')):.3f} (fluctuating-input Γ: "
+        + f"{new.get('score', float('nan')):.3f} (start score: "
         f"{new.get('start_score', float('nan')):.3f})")
     return out, new
 

@@ -14,6 +14,7 @@ from reducer.progress import log
 from reducer.targets import Dataset
 from reducer.train.config import TrainConfig
 from reducer.train.driver import TrainResult, train_hybrid, write_json_atomic
+from reducer.train.evaluate import start_score
 
 
 def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: Dataset,
@@ -22,7 +23,8 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
                      dc_iv: dict[str, Any] | None = None) -> TrainResult:
     """Train ``n_starts`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) and keep the best one on
     the validation score: :func:`start_score` of each trimmed model (Γ over the fluctuating
-    validation inputs), or with ``cfg.trim`` off :func:`selection_score`, the score that picks
+    validation inputs, the subthreshold error weighed four times as in the epoch selection),
+    or with ``cfg.trim`` off :func:`selection_score`, the score that picks
     checkpoints.
 
     Why: the seed moves a neural ODE's spike timing more than most hyper-parameters (on the CA1
@@ -47,10 +49,10 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
         res = train_hybrid(membrane, soma, train_ds, val_ds, dataclasses.replace(cfg, seed=seed),
                            work_dir / f"start_{k}", load_nS, dc_iv)
         results.append(res)
-    # Trimmed starts compare by their fluctuating-input score (evaluate.start_score); starts
-    # trained with --no-trim by the selection score.
-    starts = [{"seed": cfg.seed + k, "score": r.selection.get("start_score",
-                                                             r.selection.get("score")),
+    # Trimmed starts compare by evaluate.start_score, recomputed from the stored validation
+    # summary so that a resumed run applies the rule in force; starts trained with --no-trim
+    # by the selection score.
+    starts = [{"seed": cfg.seed + k, "score": _start_score(r.selection),
                "validation": r.selection.get("validation")} for k, r in enumerate(results)]
     scores = [s["score"] if s["score"] is not None and math.isfinite(s["score"]) else -np.inf
               for s in starts]
@@ -66,3 +68,9 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
     write_json_atomic(work_dir / "starts.json", {"kept": best, "starts": starts})
     return TrainResult(model=chosen.model, baseline=chosen.baseline, history=chosen.history,
                        selection=selection)
+
+
+def _start_score(selection: dict) -> float | None:
+    if "trim" in selection and selection.get("validation"):
+        return start_score(selection["validation"])
+    return selection.get("start_score", selection.get("score"))
