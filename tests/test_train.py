@@ -32,6 +32,7 @@ from reducer.train import (
     gates,
     losses,
     open_loop,
+    restarts,
     train_hybrid,
     train_multistart,
     trim,
@@ -513,17 +514,10 @@ def test_start_score_takes_gamma_from_the_fluctuating_protocols_only():
     assert evaluate.start_score(base) == 0.5
 
 
-def test_start_score_weighs_the_subthreshold_error_more_than_the_selection_score():
-    # the CA1 case: a start 0.04 better on fluctuating Γ but 0.46 mV worse below threshold
-    # wins by the epoch-selection score and loses by the start score
-    good_sub = {"gamma_4ms": 0.6, "gamma_4ms_fluctuating": 0.862, "subthreshold_rmse_mV": 0.888,
-                "spike_count_rel_error": 0.041, "first_spike_error_ms": 0.216}
-    good_gamma = {"gamma_4ms": 0.6, "gamma_4ms_fluctuating": 0.901,
-                  "subthreshold_rmse_mV": 1.349, "spike_count_rel_error": 0.020,
-                  "first_spike_error_ms": 0.408}
-    fluct = [{**s, "gamma_4ms": s["gamma_4ms_fluctuating"]} for s in (good_sub, good_gamma)]
-    assert evaluate.selection_score(fluct[0]) < evaluate.selection_score(fluct[1])
-    assert evaluate.start_score(good_sub) > evaluate.start_score(good_gamma)
-    one_mV = {**good_sub, "subthreshold_rmse_mV": good_sub["subthreshold_rmse_mV"] + 1.0}
-    assert evaluate.start_score(good_sub) - evaluate.start_score(one_mV) == pytest.approx(
-        evaluate.START_SUB_WEIGHT_PER_MV)
+def test_restarts_recompute_the_start_score_from_the_stored_validation_summary():
+    v = {"gamma_4ms": 0.5, "gamma_4ms_fluctuating": 0.9, "subthreshold_rmse_mV": 1.0,
+         "spike_count_rel_error": 0.0, "first_spike_error_ms": 0.0}
+    # a trimmed start stored with a score from an older rule is judged by today's rule
+    assert restarts.start_score_of({"trim": {}, "validation": v, "start_score": 0.1}) == \
+        pytest.approx(evaluate.start_score(v))
+    assert restarts.start_score_of({"score": 0.3, "validation": v}) == 0.3   # --no-trim

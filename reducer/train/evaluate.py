@@ -98,32 +98,21 @@ def selection_score(summary: dict[str, Any]) -> float:
     return g - 0.05 * sub - 0.5 * rel - FIRST_SPIKE_WEIGHT_PER_MS * first
 
 
-# The restarts weigh a start's validation subthreshold error four times as much as the epoch
-# selection does: the held-out subthreshold bar (1 mV) is as tight as the Γ bar (0.12 below 1),
-# and on the CA1 cell the start with the best fluctuating Γ was the one off by 1.35 mV on
-# validation steps (1.20 mV held out) where another was 0.89 (0.73).
-START_SUB_WEIGHT_PER_MV = 0.2
-
-
 def start_score(summary: dict[str, Any]) -> float:
-    """Higher is better: the score that compares the restarts' trimmed models. Γ(4 ms) over the
-    fluctuating validation protocols only (all of them where there are none), minus
-    :data:`START_SUB_WEIGHT_PER_MV` × the subthreshold RMSE and, as in
-    :func:`selection_score`, the spike-count and first-spike errors.
+    """:func:`selection_score` with Γ(4 ms) over the fluctuating validation protocols only
+    (all of them where there are none): the score that compares the restarts' trimmed models.
 
-    Why: Γ on a step drifts with a fraction of a pA (the held-out set judges steps by rate,
-    latency and subthreshold error instead), and the trim, which fixes the steps' latency,
-    lowered the all-protocol score of every CA1 seed it improved on held-out (e.g. 0.825 ->
-    0.467 with the 1.15R first spike 2.44 -> 0.46 ms late).
+    Why: Γ on a step drifts with a fraction of a pA (the held-out set judges steps by rate and
+    latency instead, which the score's count and first-spike terms already carry), and the
+    trim, which fixes the steps' latency, lowered the all-protocol score of every CA1 seed it
+    improved on held-out (e.g. 0.825 -> 0.467 with the 1.15R first spike 2.44 -> 0.46 ms late).
+    Weighing the subthreshold error four times as much was tried on eight CA1 starts and kept
+    fewer good models (benchmarks/RESULTS.md).
     """
     g = summary.get("gamma_4ms_fluctuating", float("nan"))
     if g is None or not math.isfinite(g):
-        g = summary.get("gamma_4ms", float("nan"))
-    sub = summary.get("subthreshold_rmse_mV", float("nan"))
-    sub = 20.0 if sub is None or not math.isfinite(sub) else sub
-    # selection_score with the subthreshold term replaced by the heavier one
-    rest = selection_score({**summary, "gamma_4ms": g, "subthreshold_rmse_mV": 0.0})
-    return rest - START_SUB_WEIGHT_PER_MV * sub
+        return selection_score(summary)
+    return selection_score({**summary, "gamma_4ms": g})
 
 
 def short_summary(summary: dict) -> dict:

@@ -23,8 +23,7 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
                      dc_iv: dict[str, Any] | None = None) -> TrainResult:
     """Train ``n_starts`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) and keep the best one on
     the validation score: :func:`start_score` of each trimmed model (Γ over the fluctuating
-    validation inputs, the subthreshold error weighed four times as in the epoch selection),
-    or with ``cfg.trim`` off :func:`selection_score`, the score that picks
+    validation inputs), or with ``cfg.trim`` off :func:`selection_score`, the score that picks
     checkpoints.
 
     Why: the seed moves a neural ODE's spike timing more than most hyper-parameters (on the CA1
@@ -52,7 +51,7 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
     # Trimmed starts compare by evaluate.start_score, recomputed from the stored validation
     # summary so that a resumed run applies the rule in force; starts trained with --no-trim
     # by the selection score.
-    starts = [{"seed": cfg.seed + k, "score": _start_score(r.selection),
+    starts = [{"seed": cfg.seed + k, "score": start_score_of(r.selection),
                "validation": r.selection.get("validation")} for k, r in enumerate(results)]
     scores = [s["score"] if s["score"] is not None and math.isfinite(s["score"]) else -np.inf
               for s in starts]
@@ -70,7 +69,9 @@ def train_multistart(membrane, soma: dict[str, Any], train_ds: Dataset, val_ds: 
                        selection=selection)
 
 
-def _start_score(selection: dict) -> float | None:
+def start_score_of(selection: dict[str, Any]) -> float | None:
+    """The score that compares a finished start: :func:`start_score` recomputed from its stored
+    validation summary when it was trimmed, else its stored selection score (``--no-trim``)."""
     if "trim" in selection and selection.get("validation"):
         return start_score(selection["validation"])
     return selection.get("start_score", selection.get("score"))
