@@ -467,7 +467,7 @@ def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
         name="step", kind="step", regime="held out", t_ms=T, i_stim_nA=np.zeros_like(T),
         v_full_mV=_trace(step_ref, rest_mV=-70.0), v_reduced_mV=_trace(step_red, rest_mV=-69.5),
         stim_window_ms=(100.0, 300.0),
-        v_full_perturbed_mV={2.0: _trace(step_own_plus, -70.0), -2.0: _trace(step_ref, -70.0)})
+        v_full_perturbed_mV={2.0: _trace(step_own_plus, -69.2), -2.0: _trace(step_ref, -70.0)})
     fi = FICurve([0.2, 0.4], [10.0, 20.0], [11.0, 19.0], latency_full_ms=[30.0, 10.0],
                  latency_reduced_ms=[33.5, 10.5], own_rate_rel_change=[0.2, np.nan],
                  own_latency_shift_ms=[2.5, 0.1])
@@ -502,6 +502,9 @@ def test_headline_fluctuating_gamma_over_intrinsic_and_step_features(tmp_path):
     # The full cell's own tolerance on the step (the larger of the two signs) ...
     assert row["own_rate_rel_change"] == pytest.approx(0.25)
     assert row["own_latency_shift_ms"] == pytest.approx(0.5)
+    # its own subthreshold RMSE: +2 pA sits 0.8 mV higher between spikes, -2 pA is the same
+    assert row["own_subthreshold_rmse_mV"] == pytest.approx(0.8)
+    assert st["own_subthreshold_rmse_mV"] == pytest.approx(0.8)
     # ... and the f-I steps apart from the held-out ones.
     assert st["fi"]["n_steps"] == 2 and st["heldout_steps"]["n_steps"] == 1
     assert st["fi"]["max_abs_rate_rel_error"] == pytest.approx(0.1)

@@ -256,7 +256,8 @@ def _print_summary(m: dict[str, Any]) -> None:
             f"{f(hs.get('max_abs_latency_error_ms'), 2)} ms (own "
             f"{f(hs.get('max_own_latency_shift_ms'), 2)} ms); rest "
             f"{f(st.get('max_abs_rest_error_mV'), 2)} mV; subthreshold RMSE "
-            f"{f(st.get('subthreshold_rmse_mV'), 2)} mV")
+            f"{f(st.get('subthreshold_rmse_mV'), 2)} mV (the full cell's own "
+            f"{f(st.get('own_subthreshold_rmse_mV'), 2)} mV)")
     log("held-out, every protocol (reduced cell in NEURON vs full cell):")
     log(f"  gamma(4 ms) {f(h.get('gamma_4ms'))} (defined on {h.get('n_gamma_4ms')} of "
         f"{h.get('n_protocols')} protocols)   gamma(2 ms) {f(h.get('gamma_2ms'))}   "

@@ -112,10 +112,11 @@ def _pct(x: Any) -> float | None:
 
 
 def _own(x: Any, unit: str) -> str:
-    """A full-cell tolerance cell: a percentage (``unit`` "%") or ms; blank where undefined."""
+    """A full-cell tolerance cell: a percentage (``unit`` "%") or a value in ``unit`` (ms, mV);
+    blank where undefined."""
     if x is None or not math.isfinite(float(x)):
         return ""
-    return f"{fmt(_pct(x), 1)} %" if unit == "%" else f"{fmt(x, 2)} ms"
+    return f"{fmt(_pct(x), 1)} %" if unit == "%" else f"{fmt(x, 2)} {unit}"
 
 
 def _headline_html(metrics: dict[str, Any]) -> str:
@@ -155,7 +156,8 @@ def _headline_html(metrics: dict[str, Any]) -> str:
                  fmt(r.get("isi_cv_full"), 2), fmt(r.get("isi_cv_reduced"), 2),
                  fmt(r.get("adaptation_full"), 3), fmt(r.get("adaptation_reduced"), 3),
                  fmt(r.get("rest_full_mV"), 2), fmt(r.get("rest_reduced_mV"), 2),
-                 fmt(r.get("subthreshold_rmse_mV"), 2)] for r in st["per_step"]]
+                 fmt(r.get("subthreshold_rmse_mV"), 2),
+                 _own(r.get("own_subthreshold_rmse_mV"), "mV")] for r in st["per_step"]]
         for key, label in (("fi", "f–I steps"), ("heldout_steps", "held-out steps")):
             g = st.get(key)
             if not g or not g["n_steps"]:
@@ -164,19 +166,21 @@ def _headline_html(metrics: dict[str, Any]) -> str:
                          f"<b>{fmt(_pct(g['max_abs_rate_rel_error']), 1)} %</b>",
                          _own(g.get("max_own_rate_rel_change"), "%"), "",
                          f"<b>{fmt(g['max_abs_latency_error_ms'], 2)} ms</b>",
-                         _own(g.get("max_own_latency_shift_ms"), "ms")] + [""] * 7)
+                         _own(g.get("max_own_latency_shift_ms"), "ms")] + [""] * 8)
         rows.append(["<b>largest error, all steps</b>",
                      "", f"<b>{fmt(_pct(st['max_abs_rate_rel_error']), 1)} %</b>", "", "",
                      f"<b>{fmt(st['max_abs_latency_error_ms'], 2)} ms</b>", "", "",
                      fmt(st["max_abs_isi_cv_error"], 2), "",
                      fmt(st["max_abs_adaptation_error"], 3), "",
                      f"<b>{fmt(st['max_abs_rest_error_mV'], 2)} mV</b>",
-                     f"<b>{fmt(st['subthreshold_rmse_mV'], 2)}</b> (mean)"])
+                     f"<b>{fmt(st['subthreshold_rmse_mV'], 2)}</b> (mean)",
+                     _own(st.get("own_subthreshold_rmse_mV"), "mV")])
         own = perturbation_label(fl["intrinsic"]) if fl and fl.get("intrinsic") else "±1 %"
         header = ["step", "rate full (Hz)", "reduced", f"full cell's own rate change ({own})",
                   "latency full (ms)", "reduced", "full cell's own latency shift (ms)",
                   "ISI CV full", "reduced", "adaptation full", "reduced", "rest full (mV)",
-                  "reduced", "subthreshold RMSE (mV)"]
+                  "reduced", "subthreshold RMSE (mV)",
+                  "full cell's own subthreshold RMSE (mV)"]
         parts.append(_table(header, rows))
         parts.append("<p class='note'>Steps (held-out steps and the f–I steps) are judged by "
                      "firing rate, first-spike latency, ISI CV, adaptation index (mean of "

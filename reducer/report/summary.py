@@ -128,6 +128,9 @@ def _perturbed_metrics(p: HeldoutProtocol) -> list[dict[str, Any]]:
                  "gamma_2ms": s["gamma_2ms"], "n_spikes": [r["n_spikes_model"] for r in runs]}
         if full is not None:
             entry.update(_own_step_tolerance(p, full, offsets))
+            # a step's subthreshold RMSE has the full cell's own beside it, as rate and latency
+            entry["subthreshold_rmse_mV"] = _largest_abs(r["subthreshold_rmse_mV"]
+                                                         for r in runs)
         out.append(entry)
     return out
 
@@ -304,7 +307,9 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
     held-out step row, and an f–I row where the run has the f–I steps' sensitivity runs,
     also carries the full cell's own tolerance (``own_rate_rel_change``,
     ``own_latency_shift_ms``: how far its rate and latency move with ± about 1 % of the
-    rheobase added, :func:`_intrinsic_size`; NaN where not measured)."""
+    rheobase added, :func:`_intrinsic_size`; NaN where not measured); a held-out step row also
+    ``own_subthreshold_rmse_mV``, the full cell's subthreshold RMSE against itself under the
+    same change (the larger sign), and ``own_subthreshold_rmse_mV`` is their mean."""
     size = _intrinsic_size(perturbed)
     rows = []
     for p in per:
@@ -316,6 +321,7 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
         rows.append({"name": p["name"], "group": "heldout",
                      "own_rate_rel_change": own.get("rate_rel_change", float("nan")),
                      "own_latency_shift_ms": own.get("latency_shift_ms", float("nan")),
+                     "own_subthreshold_rmse_mV": own.get("subthreshold_rmse_mV", float("nan")),
                      "rate_full_hz": f["rate_hz"],
                      "rate_reduced_hz": r["rate_hz"],
                      "rate_rel_error": _rel_error(f["rate_hz"], r["rate_hz"]),
@@ -358,6 +364,8 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
 
     sub, n_sub = nanmean_over([r for r in rows if "subthreshold_rmse_mV" in r],
                               "subthreshold_rmse_mV")
+    own_sub, _ = nanmean_over([r for r in rows if "own_subthreshold_rmse_mV" in r],
+                              "own_subthreshold_rmse_mV")
     return {"per_step": rows, "n_steps": len(rows),
             "fi": group_summary("fi"), "heldout_steps": group_summary("heldout"),
             "max_abs_rate_rel_error": largest(r["rate_rel_error"] for r in rows),
@@ -365,7 +373,8 @@ def steps_summary(per: list[dict[str, Any]], fi: dict[str, Any] | None,
             "max_abs_isi_cv_error": largest(diffs("isi_cv_full", "isi_cv_reduced")),
             "max_abs_adaptation_error": largest(diffs("adaptation_full", "adaptation_reduced")),
             "max_abs_rest_error_mV": largest(diffs("rest_full_mV", "rest_reduced_mV")),
-            "subthreshold_rmse_mV": sub, "n_subthreshold_rmse_mV": n_sub}
+            "subthreshold_rmse_mV": sub, "n_subthreshold_rmse_mV": n_sub,
+            "own_subthreshold_rmse_mV": own_sub}
 
 
 def build_metrics(data: ReportData) -> dict[str, Any]:
