@@ -74,4 +74,5 @@ def start_score_of(selection: dict[str, Any]) -> float | None:
     validation summary when it was trimmed, else its stored selection score (``--no-trim``)."""
     if "trim" in selection and selection.get("validation"):
         return start_score(selection["validation"])
-    return selection.get("start_score", selection.get("score"))
+    # "start_score" is only ever stored beside "trim" and "validation": nothing to look up here
+    return selection.get("score")
